@@ -1,0 +1,61 @@
+# Photoshare's one entry point for people: `make run` and `make test` work on a fresh machine.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+# uv uses the machine's python3; it must never fetch an interpreter of its own.
+export UV_PYTHON_DOWNLOADS := never
+export UV_NO_PROGRESS := 1
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: help setup run test test-browser lint format lock check-deploy chromium clean
+
+help:  ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# The stamp is rebuilt whenever the lock changes, so `make run` after a pull installs what is new.
+$(VENV)/.synced: requirements/dev.txt | $(UV)
+	test -x $(PY) || $(UV) venv --quiet --python $(PYTHON) $(VENV)
+	$(UV) pip sync --quiet --require-hashes --python $(PY) requirements/dev.txt
+	touch $@
+
+setup: $(VENV)/.synced  ## Install the pinned dependencies into .venv
+
+run: setup  ## Serve the app in local mode at http://127.0.0.1:8000 (Ctrl-C stops it)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	exec $(VENV)/bin/gunicorn --config python:photoshare.gunicorn_conf photoshare.wsgi
+
+test: setup chromium  ## Run every test, browser tests included
+	PHOTOSHARE_CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest
+
+test-browser: setup chromium  ## Run only the browser tests
+	PHOTOSHARE_CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest -m browser
+
+lint: setup  ## ruff, formatting and the migrations check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+format: setup  ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+lock: | $(UV)  ## Re-pin requirements/*.txt from pyproject.toml
+	$(UV) pip compile --quiet pyproject.toml --generate-hashes --universal --python-version 3.11 -o requirements/main.txt
+	$(UV) pip compile --quiet pyproject.toml --group dev --generate-hashes --universal --python-version 3.11 -o requirements/dev.txt
+
+chromium:  ## Make sure Debian's Chromium is there for the browser tests
+	@scripts/ensure-chromium $(CHROMIUM)
+
+clean:  ## Remove the environments (keeps var/, your data)
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache

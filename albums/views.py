@@ -1,0 +1,65 @@
+"""Album pages. Every view reaches an album through `_get_album_for_user`: one ownership check."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from albums.forms import AlbumForm
+from albums.models import Album
+
+
+def _get_album_for_user(request: HttpRequest, album_id: int) -> Album:
+    """The signed-in user's album, or 404: someone else's album must look exactly like no album."""
+    return get_object_or_404(Album.objects.owned_by(request.user), pk=album_id)
+
+
+def _posted(request: HttpRequest) -> QueryDict | None:
+    """Form data on POST, even an empty body (which must be a form error, not a blank form)."""
+    return request.POST if request.method == "POST" else None
+
+
+@require_http_methods(["GET", "POST"])
+def album_list(request: HttpRequest) -> HttpResponse:
+    form = AlbumForm(_posted(request), owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        album = form.save()
+        messages.success(request, f"Album “{album.name}” created.")
+        return redirect("albums:detail", album_id=album.pk)
+    albums = Album.objects.owned_by(request.user).with_photo_stats().order_by("-last_change")
+    return render(request, "albums/album_list.html", {"albums": albums, "form": form})
+
+
+@require_http_methods(["GET"])
+def album_detail(request: HttpRequest, album_id: int) -> HttpResponse:
+    album = _get_album_for_user(request, album_id)
+    photos = album.photos.all()
+    return render(request, "albums/album_detail.html", {"album": album, "photos": photos})
+
+
+@require_http_methods(["GET", "POST"])
+def album_rename(request: HttpRequest, album_id: int) -> HttpResponse:
+    album = _get_album_for_user(request, album_id)
+    old_name = album.name
+    form = AlbumForm(_posted(request), instance=album, owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        album = form.save()
+        messages.success(request, f"Renamed “{old_name}” to “{album.name}”.")
+        return redirect("albums:detail", album_id=album.pk)
+    context = {"album": album, "form": form, "old_name": old_name}
+    return render(request, "albums/album_rename.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def album_delete(request: HttpRequest, album_id: int) -> HttpResponse:
+    album = _get_album_for_user(request, album_id)
+    if request.method == "POST":
+        name = album.name
+        album.delete()
+        messages.success(request, f"Album “{name}” deleted.")
+        return redirect("albums:list")
+    photo_count = album.photos.count()
+    context = {"album": album, "photo_count": photo_count}
+    return render(request, "albums/album_delete.html", context)

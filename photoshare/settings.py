@@ -1,0 +1,221 @@
+"""Django settings for Photoshare, read from the environment in this one module.
+
+Every variable is listed, with its default, in ``.env.example``. ``PHOTOSHARE_BACKEND`` chooses the
+runtime: ``local`` (the default: SQLite and files under ``var/``) or ``aws``. Bad values fail at
+start-up through :mod:`photoshare.env`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from photoshare.env import Env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = Env()
+
+# --- Runtime -------------------------------------------------------------------------------------
+
+PHOTOSHARE_BACKEND = env.choice("PHOTOSHARE_BACKEND", ("local", "aws"), "local")
+# All local state (database, media, mail, generated secret) lives under one folder.
+VAR_DIR = Path(env.str("PHOTOSHARE_VAR_DIR", str(BASE_DIR / "var"))).resolve()
+
+DEBUG = env.bool("PHOTOSHARE_DEBUG", False)
+
+
+def _local_secret_key(path: Path) -> str:
+    """A key generated once per checkout, so `make run` needs no configuration.
+
+    Only the local runtime may do this: a deployed app must be given its key, or sessions would not
+    survive a redeploy and several servers would disagree.
+    """
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    path.touch(mode=0o600)
+    path.write_text(key)
+    return key
+
+
+if env.is_set("PHOTOSHARE_SECRET_KEY"):
+    SECRET_KEY = env.str("PHOTOSHARE_SECRET_KEY")
+elif PHOTOSHARE_BACKEND == "local":
+    SECRET_KEY = _local_secret_key(VAR_DIR / "secret_key")
+else:
+    raise ImproperlyConfigured("PHOTOSHARE_SECRET_KEY must be set when PHOTOSHARE_BACKEND=aws.")
+if len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured("PHOTOSHARE_SECRET_KEY must be at least 50 characters long.")
+
+ALLOWED_HOSTS = env.list("PHOTOSHARE_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("PHOTOSHARE_CSRF_TRUSTED_ORIGINS", [])
+
+# --- Upload limits (enforced by the upload tickets and again by the pipeline) ------------------
+
+PHOTOSHARE_MAX_UPLOAD_BYTES = env.int("PHOTOSHARE_MAX_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1)
+PHOTOSHARE_MAX_UPLOAD_PIXELS = env.int("PHOTOSHARE_MAX_UPLOAD_PIXELS", 100_000_000, minimum=1)
+
+# --- Applications --------------------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "allauth",
+    "allauth.account",
+    "accounts",
+    "albums",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    # WhiteNoise serves the hashed, compressed static files straight from the WSGI server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Private by default: every view needs a signed-in user unless marked @login_not_required.
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = "photoshare.urls"
+WSGI_APPLICATION = "photoshare.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ------------------------------------------------------------------------------------
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env.str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'photoshare.sqlite3'}"),
+        conn_max_age=env.int("PHOTOSHARE_DB_CONN_MAX_AGE", 60, minimum=0),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web workers read while another process writes; IMMEDIATE transactions take the
+    # write lock up front so concurrent writers wait (busy timeout) instead of failing mid-way.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Accounts (django-allauth, e-mail only) ------------------------------------------------------
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Photoshare] "
+ACCOUNT_PRESERVE_USERNAME_CASING = False
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "albums:list"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- E-mail --------------------------------------------------------------------------------------
+
+DEFAULT_FROM_EMAIL = env.str("PHOTOSHARE_FROM_EMAIL", "Photoshare <noreply@photoshare.localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+if env.is_set("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env.str("EMAIL_HOST")
+    EMAIL_PORT = env.int("EMAIL_PORT", 587, minimum=1)
+    EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", True)
+else:
+    # No mail server: each message becomes a file a person can open, and the log says which.
+    EMAIL_BACKEND = "photoshare.mail.MaildirBackend"
+    PHOTOSHARE_MAIL_DIR = VAR_DIR / "mail"
+
+# --- Internationalisation ------------------------------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("PHOTOSHARE_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files --------------------------------------------------------------------------------
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Security ------------------------------------------------------------------------------------
+
+# Behind HTTPS (any deployment reachable by others) every cookie is secure and HSTS is on. Local
+# mode serves plain HTTP on 127.0.0.1, where secure cookies would make logging in impossible.
+PHOTOSHARE_HTTPS = env.bool("PHOTOSHARE_HTTPS", False)
+SESSION_COOKIE_SECURE = PHOTOSHARE_HTTPS
+CSRF_COOKIE_SECURE = PHOTOSHARE_HTTPS
+SECURE_SSL_REDIRECT = PHOTOSHARE_HTTPS
+SECURE_HSTS_SECONDS = env.int("PHOTOSHARE_HSTS_SECONDS", 31_536_000 if PHOTOSHARE_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PHOTOSHARE_HTTPS
+SECURE_HSTS_PRELOAD = PHOTOSHARE_HTTPS
+if env.bool("PHOTOSHARE_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Logging -------------------------------------------------------------------------------------
+
+_LOG_LEVELS = ("debug", "info", "warning", "error")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {
+        "handlers": ["console"],
+        "level": env.choice("PHOTOSHARE_LOG_LEVEL", _LOG_LEVELS, "info").upper(),
+    },
+    "loggers": {"django": {"level": "INFO", "propagate": True}},
+}

@@ -1,0 +1,72 @@
+"""Shared fixtures. Personas, as in the house style: alice owns things, bob is someone else,
+and an anonymous visitor uses the plain ``client``."""
+
+from __future__ import annotations
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core.cache import cache
+from django.test import Client
+from pytest_django.fixtures import Settings
+
+from accounts.models import User
+from albums.models import Album
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _static_files_from_finders(settings: Settings) -> None:
+    """Serve static files unhashed: the hashed manifest exists only after `collectstatic`, which
+    tests/photoshare/test_static_files.py checks on its own."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Settings) -> None:
+    """PBKDF2's deliberate slowness is worth nothing in tests; MD5 keeps the suite quick."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """allauth's rate limits count in the cache; each test starts with none spent."""
+    cache.clear()
+
+
+def make_user(email: str) -> User:
+    user = User.objects.create_user(email=email, password=PASSWORD)
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
+    return user
+
+
+@pytest.fixture
+def alice(db: None) -> User:
+    return make_user("alice@example.com")
+
+
+@pytest.fixture
+def bob(db: None) -> User:
+    return make_user("bob@example.com")
+
+
+@pytest.fixture
+def alice_client(alice: User) -> Client:
+    client = Client()
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def bob_client(bob: User) -> Client:
+    client = Client()
+    client.force_login(bob)
+    return client
+
+
+@pytest.fixture
+def alices_album(alice: User) -> Album:
+    return Album.objects.create(owner=alice, name="Lisbon 2026")

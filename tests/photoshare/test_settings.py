@@ -1,0 +1,101 @@
+"""Settings are read in a fresh interpreter per case, exactly as a server would start."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "PHOTOSHARE_BACKEND": "aws",
+    "PHOTOSHARE_SECRET_KEY": "k" * 20 + "-production-secret-that-is-long-enough-0123456789",
+    "PHOTOSHARE_ALLOWED_HOSTS": "photos.example.com",
+    "PHOTOSHARE_HTTPS": "true",
+    "PHOTOSHARE_DEBUG": "false",
+}
+
+
+def run_manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PHOTOSHARE_", "DJANGO_"))}
+    clean.update(
+        {"PHOTOSHARE_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "photoshare.settings"}
+    )
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_check_deploy_passes_with_production_values(tmp_path: Path) -> None:
+    result = run_manage(
+        "check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION, tmp_path=tmp_path
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"PHOTOSHARE_BACKEND": "gcp"}, "PHOTOSHARE_BACKEND must be one of local, aws"),
+        (
+            {"PHOTOSHARE_SECRET_KEY": ""},
+            "PHOTOSHARE_SECRET_KEY must be set when PHOTOSHARE_BACKEND=aws",
+        ),
+        ({"PHOTOSHARE_SECRET_KEY": "short"}, "at least 50 characters"),
+        ({"PHOTOSHARE_DEBUG": "maybe"}, "PHOTOSHARE_DEBUG must be true or false"),
+        (
+            {"PHOTOSHARE_MAX_UPLOAD_BYTES": "25MB"},
+            "PHOTOSHARE_MAX_UPLOAD_BYTES must be a whole number",
+        ),
+        ({"PHOTOSHARE_MAX_UPLOAD_PIXELS": "0"}, "PHOTOSHARE_MAX_UPLOAD_PIXELS must be at least 1"),
+    ],
+)
+def test_bad_values_stop_the_app_with_a_clear_message(
+    override: dict[str, str], message: str, tmp_path: Path
+) -> None:
+    result = run_manage("check", env={**PRODUCTION, **override}, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_local_mode_generates_a_private_secret_once(tmp_path: Path) -> None:
+    first = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.SECRET_KEY)",
+        env={},
+        tmp_path=tmp_path,
+    )
+    second = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.SECRET_KEY)",
+        env={},
+        tmp_path=tmp_path,
+    )
+    assert first.returncode == 0, first.stderr
+    key_file = tmp_path / "secret_key"
+    assert first.stdout.strip() == second.stdout.strip() == key_file.read_text()
+    assert key_file.stat().st_mode & 0o077 == 0
+
+
+def test_env_example_lists_every_variable_the_settings_read() -> None:
+    settings_source = "".join(
+        (ROOT / "photoshare" / name).read_text() for name in ("settings.py", "gunicorn_conf.py")
+    )
+    example = (ROOT / ".env.example").read_text()
+    import re
+
+    read = set(re.findall(r'["\']((?:PHOTOSHARE|EMAIL|DATABASE)_[A-Z_]+)["\']', settings_source))
+    listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example, flags=re.MULTILINE))
+    assert read - listed == set()
