@@ -48,6 +48,11 @@ class Album(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def cover_hue(self) -> int:
+        """A stable colour per album for its cover until it has photos; 47 spreads neighbours apart."""
+        return (self.pk or 0) * 47 % 360
+
 
 class Photo(models.Model):
     """One uploaded file. Its id is also its object key's stem, so it is a UUID, never guessable."""

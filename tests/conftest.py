@@ -16,9 +16,13 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(autouse=True)
-def _static_files_from_finders(settings: Settings) -> None:
+def _static_files_from_finders(
+    settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """Serve static files unhashed: the hashed manifest exists only after `collectstatic`, which
-    tests/photoshare/test_static_files.py checks on its own."""
+    tests/photoshare/test_static_files.py checks on its own. WhiteNoise gets an empty STATIC_ROOT."""
+    settings.STATIC_ROOT = tmp_path_factory.getbasetemp() / "static-root"
+    settings.STATIC_ROOT.mkdir(exist_ok=True)
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
