@@ -50,7 +50,7 @@ class Album(models.Model):
 
     @property
     def cover_hue(self) -> int:
-        """A stable colour per album for its cover until it has photos; 47 spreads neighbours apart."""
+        """A stable colour for the album's cover; stepping by 47 degrees sets neighbours apart."""
         return (self.pk or 0) * 47 % 360
 
 
