@@ -20,7 +20,7 @@ def _static_files_from_finders(
     settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """Serve static files unhashed: the hashed manifest exists only after `collectstatic`, which
-    tests/photoshare/test_static_files.py checks on its own. WhiteNoise gets an empty STATIC_ROOT."""
+    tests/photoshare/test_static_files.py checks on its own. WhiteNoise gets an empty root."""
     settings.STATIC_ROOT = tmp_path_factory.getbasetemp() / "static-root"
     settings.STATIC_ROOT.mkdir(exist_ok=True)
     settings.STORAGES = {
