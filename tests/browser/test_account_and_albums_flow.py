@@ -94,3 +94,29 @@ def test_pages_fit_a_phone_screen_without_sideways_scrolling(page: Page) -> None
         page.goto(path)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"
+
+
+def test_a_forgotten_password_is_reset_through_the_mailed_link(
+    page: Page, mailoutbox: list[EmailMessage]
+) -> None:
+    make_user("frank@example.com")
+    page.goto("/accounts/login/")
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("Email").fill("frank@example.com")
+    page.get_by_role("button", name="Reset My Password").click()
+    expect(page.get_by_role("heading", name="Password Reset")).to_be_visible()
+
+    match = re.search(r"https?://\S+/accounts/password/reset/key/\S+", mailoutbox[-1].body)
+    assert match, mailoutbox[-1].body
+    page.goto(match.group(0))
+    new_password = "an entirely new passphrase 7"
+    page.get_by_label("New Password:", exact=True).fill(new_password)
+    page.get_by_label("New Password (again):").fill(new_password)
+    page.get_by_role("button", name="Change Password").click()
+    expect(page.get_by_text("Your password is now changed.")).to_be_visible()
+
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill("frank@example.com")
+    page.get_by_label("Password").fill(new_password)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("heading", name="Your albums")).to_be_visible()
