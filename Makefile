@@ -53,6 +53,7 @@ format: setup  ## Apply ruff's fixes and formatting
 lock: | $(UV)  ## Re-pin requirements/*.txt from pyproject.toml
 	$(UV) pip compile --quiet pyproject.toml --generate-hashes --universal --python-version 3.11 -o requirements/main.txt
 	$(UV) pip compile --quiet pyproject.toml --group dev --generate-hashes --universal --python-version 3.11 -o requirements/dev.txt
+	$(UV) pip compile --quiet pyproject.toml --group dev --group bench --generate-hashes --universal --python-version 3.11 -o requirements/bench.txt
 
 chromium:  ## Make sure Debian's Chromium is there for the browser tests
 	@scripts/ensure-chromium $(CHROMIUM)

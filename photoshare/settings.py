@@ -56,7 +56,7 @@ CSRF_TRUSTED_ORIGINS = env.list("PHOTOSHARE_CSRF_TRUSTED_ORIGINS", [])
 
 # --- Upload limits (enforced by the upload tickets and again by the pipeline) ------------------
 
-PHOTOSHARE_MAX_UPLOAD_BYTES = env.int("PHOTOSHARE_MAX_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1)
+PHOTOSHARE_MAX_UPLOAD_BYTES = env.int("PHOTOSHARE_MAX_UPLOAD_BYTES", 25_000_000, minimum=1)
 PHOTOSHARE_MAX_UPLOAD_PIXELS = env.int("PHOTOSHARE_MAX_UPLOAD_PIXELS", 100_000_000, minimum=1)
 
 # --- Applications --------------------------------------------------------------------------------

@@ -1,0 +1,231 @@
+"""Reading JPEG and PNG headers without decoding a single pixel.
+
+Both walkers look only at segment and chunk headers (skipping image data by its declared length), so
+their cost and memory are flat in the image's size: a 100-megapixel JPEG costs what a thumbnail
+costs. They collect what the rest of the pipeline needs: stored size, EXIF, ICC profile, the pixel
+layout, and whether the structure is complete. Structural damage raises ``ImageRejected.corrupt``.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from dataclasses import dataclass
+
+from processing.rejections import ImageRejected
+
+# Start-of-frame markers carry the size: baseline, extended, progressive, lossless, arithmetic.
+_SOF_MARKERS = frozenset(
+    {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+)
+_STANDALONE_MARKERS = frozenset({0x01, 0xD8, *range(0xD0, 0xD8)})
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+_PNG_BIT_DEPTHS = {0: {1, 2, 4, 8, 16}, 2: {8, 16}, 3: {1, 2, 4, 8}, 4: {8, 16}, 6: {8, 16}}
+_MAX_ICC_BYTES = 4 * 1024 * 1024  # the largest real profiles are a few hundred kB
+_MAX_TEXT_CHUNK = 1024 * 1024  # as Pillow's PngImagePlugin.MAX_TEXT_CHUNK
+_RAW_PROFILE_EXIF = re.compile(rb"\s*exif\s+(\d+)\s+([0-9a-fA-F\s]+)")
+
+
+@dataclass(frozen=True, slots=True)
+class ImageHeader:
+    """What the container says about the image, before any decoding."""
+
+    format: str  # "JPEG" or "PNG"
+    format_detail: str  # "JPEG", "MPO", "PNG" or "APNG"
+    width: int
+    height: int
+    channels: int  # JPEG: 1 (grey), 3 (YCbCr/RGB) or 4 (CMYK); PNG: per colour type
+    bit_depth: int
+    exif: bytes | None = None  # the TIFF structure, without any 'Exif\0\0' prefix
+    icc_profile: bytes | None = None
+    png_color_type: int | None = None
+    has_transparency: bool = False  # an alpha channel or a tRNS chunk
+    interlaced: bool = False  # progressive JPEG or Adam7 PNG
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+
+def read_jpeg_header(data: bytes) -> ImageHeader:
+    """Walks the markers up to the first scan, skipping stray bytes between them as libjpeg does."""
+    size = len(data)
+    pos = 2
+    exif: bytes | None = None
+    icc_chunks: dict[int, bytes] = {}
+    is_mpo = False
+    frame: tuple[int, int, int, int, int] | None = None  # marker, precision, height, width, comps
+    while True:
+        while pos < size and data[pos] != 0xFF:  # junk before a marker: libjpeg warns and skips
+            pos += 1
+        while pos < size and data[pos] == 0xFF:  # fill bytes
+            pos += 1
+        if pos >= size:
+            raise ImageRejected.corrupt("the file ends before the image data")
+        marker = data[pos]
+        pos += 1
+        if marker in _STANDALONE_MARKERS:
+            continue
+        if marker == 0xD9:
+            raise ImageRejected.corrupt("the file has no image data")
+        if pos + 2 > size:
+            raise ImageRejected.corrupt("the file ends inside its header")
+        length = (data[pos] << 8) | data[pos + 1]
+        if length < 2 or pos + length > size:
+            raise ImageRejected.corrupt("the file ends inside its header")
+        body = pos + 2
+        end = pos + length
+        if marker in _SOF_MARKERS:
+            if length < 8:
+                raise ImageRejected.corrupt("its frame header is malformed")
+            precision, height, width, components = struct.unpack_from(">BHHB", data, body)
+            frame = (marker, precision, height, width, components)
+        elif marker == 0xE1 and exif is None and data.startswith(b"Exif\x00", body):
+            exif = data[body + 6 : end]
+        elif marker == 0xE2 and data.startswith(b"ICC_PROFILE\x00", body) and length > 16:
+            icc_chunks[data[body + 12]] = data[body + 14 : end]
+        elif marker == 0xE2 and data.startswith(b"MPF\x00", body):
+            is_mpo = True
+        elif marker == 0xDA:
+            break
+        pos = end
+    if frame is None:
+        raise ImageRejected.corrupt("the image data starts before its frame header")
+    marker, precision, height, width, components = frame
+    if width == 0 or height == 0 or components not in (1, 3, 4):
+        raise ImageRejected.corrupt("its frame header is malformed")
+    icc = b"".join(icc_chunks[k] for k in sorted(icc_chunks)) if icc_chunks else None
+    return ImageHeader(
+        format="JPEG",
+        format_detail="MPO" if is_mpo else "JPEG",
+        width=width,
+        height=height,
+        channels=components,
+        bit_depth=precision,
+        exif=exif or None,
+        icc_profile=icc,
+        interlaced=marker in (0xC2, 0xC6, 0xCA, 0xCE),
+    )
+
+
+def read_png_header(data: bytes) -> ImageHeader:
+    """Walks every chunk header to IEND, skipping chunk bodies: EXIF may follow the image data."""
+    size = len(data)
+    if size < 8 + 25 or data[8:16] != b"\x00\x00\x00\x0dIHDR":
+        raise ImageRejected.corrupt("it does not start with a PNG image header")
+    width, height, bit_depth, color_type, _, _, interlace = struct.unpack_from(">IIBBBBB", data, 16)
+    if not _crc_ok(data, 8, 13):
+        raise ImageRejected.corrupt("its image header is damaged")
+    if width == 0 or height == 0 or bit_depth not in _PNG_BIT_DEPTHS.get(color_type, ()):
+        raise ImageRejected.corrupt("its image header is malformed")
+    exif: bytes | None = None
+    raw_profile_exif: bytes | None = None
+    icc: bytes | None = None
+    has_trns = is_apng = seen_idat = seen_iend = False
+    pos = 8
+    while pos + 12 <= size:
+        length, kind = struct.unpack_from(">I4s", data, pos)
+        body, end = pos + 8, pos + 12 + length
+        if end > size:
+            break
+        # Image data is checked by the decoder; other chunks are small, so their CRC is cheap.
+        if kind not in (b"IDAT", b"fdAT") and not _crc_ok(data, pos, length):
+            raise ImageRejected.corrupt(f"its {kind.decode('latin-1')} chunk is damaged")
+        if kind == b"IDAT":
+            seen_idat = True
+        elif kind == b"IEND":
+            seen_iend = True
+            break
+        elif kind == b"tRNS":
+            has_trns = True
+        elif kind == b"acTL":
+            is_apng = True
+        elif kind == b"eXIf" and exif is None:
+            exif = data[body : body + length]
+            exif = exif[6:] if exif.startswith(b"Exif\x00\x00") else exif
+        elif kind == b"iCCP" and icc is None:
+            icc = _icc_from_iccp(data[body : body + length])
+        elif kind in (b"tEXt", b"zTXt", b"iTXt"):
+            text = _text_chunk(kind, data[body : body + length])
+            if raw_profile_exif is None:
+                raw_profile_exif = _raw_profile_exif(text)
+        pos = end
+    if not seen_idat or not seen_iend:
+        raise ImageRejected.corrupt("the file is cut short")
+    return ImageHeader(
+        format="PNG",
+        format_detail="APNG" if is_apng else "PNG",
+        width=width,
+        height=height,
+        channels=_PNG_CHANNELS[color_type],
+        bit_depth=bit_depth,
+        exif=exif or raw_profile_exif,
+        icc_profile=icc,
+        png_color_type=color_type,
+        has_transparency=color_type in (4, 6) or has_trns,
+        interlaced=interlace == 1,
+    )
+
+
+def _crc_ok(data: bytes, chunk_at: int, length: int) -> bool:
+    stored = struct.unpack_from(">I", data, chunk_at + 8 + length)[0]
+    return zlib.crc32(memoryview(data)[chunk_at + 4 : chunk_at + 8 + length]) == stored
+
+
+def _inflate(compressed: bytes, limit: int) -> bytes | None:
+    """zlib data up to ``limit`` bytes; None when damaged or larger (a decompression bomb)."""
+    inflater = zlib.decompressobj()
+    try:
+        out = inflater.decompress(compressed, limit + 1)
+    except zlib.error:
+        return None
+    return out if len(out) <= limit else None
+
+
+def _icc_from_iccp(body: bytes) -> bytes | None:
+    name_end = body.find(b"\x00", 0, 80)
+    if name_end < 1 or body[name_end + 1 : name_end + 2] != b"\x00":
+        return None
+    return _inflate(body[name_end + 2 :], _MAX_ICC_BYTES)
+
+
+def _text_chunk(kind: bytes, body: bytes) -> tuple[bytes, bytes]:
+    """(keyword, text) of a tEXt, zTXt or iTXt chunk.
+
+    Compressed text is inflated up to Pillow's own limit for one chunk: beyond it, the chunk is a
+    decompression bomb (a few kB that expand to gigabytes), and the file is refused for it.
+    """
+    keyword, _, rest = body.partition(b"\x00")
+    if kind == b"tEXt":
+        return keyword, rest
+    if kind == b"zTXt":
+        compressed, payload = True, rest[1:]
+    else:  # iTXt: compression flag, method, language tag, translated keyword, text
+        compressed, payload = rest[:1] == b"\x01", rest[2:].split(b"\x00", 2)[-1]
+    if not compressed:
+        return keyword, payload
+    inflater = zlib.decompressobj()
+    try:
+        text = inflater.decompress(payload, _MAX_TEXT_CHUNK + 1)
+    except zlib.error:
+        return keyword, b""  # damaged text is ignored, as every PNG reader does
+    if len(text) > _MAX_TEXT_CHUNK or inflater.unconsumed_tail:
+        raise ImageRejected.decompression_bomb()
+    return keyword, text
+
+
+def _raw_profile_exif(chunk: tuple[bytes, bytes]) -> bytes | None:
+    """EXIF that ImageMagick stores as hex text under the keyword 'Raw profile type exif'."""
+    keyword, text = chunk
+    if keyword not in (b"Raw profile type exif", b"Raw profile type APP1"):
+        return None
+    match = _RAW_PROFILE_EXIF.match(text)
+    if not match:
+        return None
+    try:
+        payload = bytes.fromhex(re.sub(rb"\s+", b"", match.group(2)).decode("ascii"))
+    except ValueError:
+        return None
+    return payload[6:] if payload.startswith(b"Exif\x00\x00") else payload

@@ -1,0 +1,179 @@
+"""`make_thumbnails`: every configured size from one decode, upright, sRGB and metadata-free.
+
+Speed comes from decoding as few pixels as possible. A JPEG is decoded at a reduced DCT scale
+(1/2, 1/4 or 1/8, the smallest that still covers the largest thumbnail) with Pillow's ``draft``,
+then resampled with Lanczos; each smaller size is made from the previous one. Common PNGs (8-bit
+grey, RGB or RGBA) are decoded by libspng, which is about 1.5x faster than Pillow's decoder; the
+rare kinds (palettes, 16-bit, tRNS) go through Pillow. EXIF orientation is applied to the small
+result, and the output carries no EXIF, GPS or ICC profile at all.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pyspng
+from PIL import Image
+
+from processing.color import to_srgb
+from processing.containers import ImageHeader
+from processing.metadata import metadata_from_header, read_header
+from processing.rejections import ImageRejected
+from processing.validation import DEFAULT_MAX_PIXELS, Limits, validate_image
+
+DEFAULT_SIZES = (250, 1024)
+DEFAULT_QUALITY = 85
+
+# Pillow refuses images over twice this and warns over it; the warning is made an error below, so
+# Pillow's own guard matches ours even if a header lied. Never None.
+Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
+
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_SIXTEEN_BIT_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
+
+
+@dataclass(frozen=True, slots=True)
+class Thumbnail:
+    size: int  # the box it fits in, e.g. 250 for 250x250
+    width: int
+    height: int
+    format: str  # "JPEG", or "PNG" where transparency must survive
+    data: bytes
+
+    @property
+    def content_type(self) -> str:
+        return "image/png" if self.format == "PNG" else "image/jpeg"
+
+    @property
+    def extension(self) -> str:
+        return "png" if self.format == "PNG" else "jpg"
+
+
+def fit_within(width: int, height: int, box: int) -> tuple[int, int]:
+    """The size of ``width`` x ``height`` scaled to fit a ``box`` square, never enlarged."""
+    scale = min(box / width, box / height, 1.0)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def make_thumbnails(
+    data: bytes,
+    *,
+    sizes: tuple[int, ...] = DEFAULT_SIZES,
+    quality: int = DEFAULT_QUALITY,
+    limits: Limits | None = None,
+) -> list[Thumbnail]:
+    """Thumbnails for each box size, smallest first. Raises ImageRejected for unusable input."""
+    limits = limits or Limits()
+    header = read_header(data)
+    metadata = metadata_from_header(header, file_size=len(data))
+    validate_image(metadata, limits)
+
+    largest = fit_within(header.width, header.height, max(sizes))
+    image = _decode(data, header, largest, limits.max_pixels)
+    image = _normalise_mode(image)
+
+    thumbnails: list[Thumbnail] = []
+    source = image
+    for size in sorted(sizes, reverse=True):
+        target = fit_within(header.width, header.height, size)
+        if source.size != target:
+            source = source.resize(target, Image.Resampling.LANCZOS, reducing_gap=2.0)
+        if not thumbnails and source.mode == "RGBA" and source.getextrema()[3][0] == 255:
+            source = source.convert("RGB")  # alpha that is opaque everywhere is no reason for PNG
+        thumbnails.append(_finish(source, size, header, metadata.orientation, quality))
+    return thumbnails[::-1]
+
+
+def _decode(
+    data: bytes, header: ImageHeader, target: tuple[int, int], max_pixels: int
+) -> Image.Image:
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            if _libspng_handles(header):
+                return _decode_png_with_libspng(data, header)
+            image = Image.open(io.BytesIO(data), formats=[header.format])
+            if header.format == "JPEG":
+                image.draft(None, target)  # decode at 1/2, 1/4 or 1/8 scale where that suffices
+            image.load()
+            return image
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageRejected.too_many_pixels(max_pixels) from None
+    except ValueError as error:
+        if "Decompressed data too large" in str(error):  # a PNG text-chunk decompression bomb
+            raise ImageRejected.too_many_pixels(max_pixels) from error
+        raise ImageRejected.corrupt(_plain(error)) from error
+    except (OSError, SyntaxError, EOFError, RuntimeError, struct.error, IndexError) as error:
+        raise ImageRejected.corrupt(_plain(error)) from error
+
+
+def _libspng_handles(header: ImageHeader) -> bool:
+    if header.format != "PNG" or header.bit_depth != 8:
+        return False
+    # Colour types 0 and 2 only without tRNS: libspng's automatic format would drop it.
+    return header.png_color_type == 6 or (
+        header.png_color_type in (0, 2) and not header.has_transparency
+    )
+
+
+def _decode_png_with_libspng(data: bytes, header: ImageHeader) -> Image.Image:
+    pixels = pyspng.load(data)
+    mode = {0: "L", 2: "RGB", 6: "RGBA"}[header.png_color_type or 0]
+    return Image.fromarray(pixels, mode)
+
+
+def _normalise_mode(image: Image.Image) -> Image.Image:
+    """L, RGB, RGBA or CMYK, with any transparency as a real alpha channel."""
+    if image.mode in _SIXTEEN_BIT_MODES:
+        return _sixteen_bit_grey_to_eight(image)
+    if image.mode in ("L", "RGB", "RGBA", "CMYK") and "transparency" not in image.info:
+        return image
+    if image.mode in ("P", "PA", "LA", "La", "RGBa") or "transparency" in image.info:
+        has_alpha = image.mode in ("PA", "LA", "La", "RGBa") or "transparency" in image.info
+        return image.convert("RGBA" if has_alpha else "RGB")
+    return image.convert("L" if image.mode == "1" else "RGB")
+
+
+def _sixteen_bit_grey_to_eight(image: Image.Image) -> Image.Image:
+    # Pillow's own conversion clips 16-bit values at 255 (a white picture); scale them instead.
+    values = np.asarray(image)
+    grey = Image.fromarray((values >> 8).astype(np.uint8), "L")
+    transparent = image.info.get("transparency")
+    if isinstance(transparent, int):
+        grey.putalpha(Image.fromarray(np.where(values == transparent, 0, 255).astype(np.uint8)))
+        return grey.convert("RGBA")
+    return grey
+
+
+def _finish(
+    image: Image.Image, size: int, header: ImageHeader, orientation: int | None, quality: int
+) -> Thumbnail:
+    upright = image.transpose(_TRANSPOSE[orientation]) if orientation in _TRANSPOSE else image
+    shown = to_srgb(upright, header.icc_profile)
+    shown.info = {}  # nothing from the original (EXIF, ICC, text) may reach the output
+    out = io.BytesIO()
+    if shown.mode == "RGBA":
+        shown.save(out, "PNG", compress_level=6)
+        kind = "PNG"
+    else:
+        shown.save(out, "JPEG", quality=quality)
+        kind = "JPEG"
+    return Thumbnail(size, shown.width, shown.height, kind, out.getvalue())
+
+
+def _plain(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text[:1].lower() + text[1:]
