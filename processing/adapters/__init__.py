@@ -1,0 +1,1 @@
+"""Adapters behind processing.ports: local files today; AWS services as they are built."""

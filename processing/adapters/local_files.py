@@ -1,0 +1,42 @@
+"""A BlobStore on the local disk, laid out exactly like the S3 bucket (key = relative path)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path, PurePosixPath
+
+from processing.ports import BlobNotFound
+
+
+class LocalBlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path_for(self, key: str) -> Path:
+        parts = PurePosixPath(key).parts
+        if not parts or key.startswith("/") or any(p in ("..", ".", "") for p in parts):
+            raise ValueError(f"unsafe object key: {key!r}")
+        return self.root.joinpath(*parts)
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self.path_for(key).read_bytes()
+        except FileNotFoundError:
+            raise BlobNotFound(key) from None
+
+    def put(self, key: str, data: bytes, *, content_type: str) -> None:
+        # Write to a temporary file and rename, so a reader never sees half an object (as on S3).
+        path = self.path_for(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def delete(self, key: str) -> None:
+        self.path_for(key).unlink(missing_ok=True)

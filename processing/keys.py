@@ -1,0 +1,32 @@
+"""The object key layout shared by S3 and the local file store (see docs/architecture.md)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_UPLOAD_KEY = re.compile(
+    r"^private/(?P<user_id>[^/]+)/uploads/(?P<album_id>[^/]+)/(?P<photo_id>[^/.]+)\.(?P<ext>[A-Za-z0-9]+)$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UploadKey:
+    user_id: str
+    album_id: str
+    photo_id: str
+    extension: str
+
+    def __str__(self) -> str:
+        return f"private/{self.user_id}/uploads/{self.album_id}/{self.photo_id}.{self.extension}"
+
+    def thumbnail_key(self, size: int, extension: str) -> str:
+        return f"private/{self.user_id}/resized/{self.photo_id}/{size}.{extension}"
+
+
+def parse_upload_key(key: str) -> UploadKey:
+    """An original's key, split into its parts; ValueError for anything outside the layout."""
+    match = _UPLOAD_KEY.match(key)
+    if match is None:
+        raise ValueError(f"not an upload key: {key!r}")
+    return UploadKey(match["user_id"], match["album_id"], match["photo_id"], match["ext"])
