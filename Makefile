@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help setup run test test-browser lint format lock check-deploy chromium clean
+.PHONY: help setup run test test-browser lint format lock chromium bench conformance clean
 
 help:  ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -56,7 +56,20 @@ lock: | $(UV)  ## Re-pin requirements/*.txt from pyproject.toml
 	$(UV) pip compile --quiet pyproject.toml --group dev --group bench --generate-hashes --universal --python-version 3.11 -o requirements/bench.txt
 
 chromium:  ## Make sure Debian's Chromium is there for the browser tests
-	@scripts/ensure-chromium $(CHROMIUM)
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$(CHROMIUM)" = /usr/bin/chromium ]; then scripts/ensure-debian-package /usr/bin/chromium chromium; \
+	else echo "No Chromium at $(CHROMIUM)" >&2; exit 1; fi
+
+$(VENV)/.synced-bench: requirements/bench.txt $(VENV)/.synced
+	$(UV) pip install --quiet --require-hashes --python $(PY) -r requirements/bench.txt
+	touch $@
+
+bench: $(VENV)/.synced-bench  ## Benchmark the processing core against libvips and ImageMagick
+	@scripts/ensure-debian-package /usr/bin/convert imagemagick
+	PYTHONPATH=. $(PY) bench/pipeline.py
+
+conformance: setup  ## Check the pipeline against the real photos in ../shared/corpus
+	$(PY) -m processing.conformance ../shared/corpus
 
 clean:  ## Remove the environments (keeps var/, your data)
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache

@@ -2,7 +2,10 @@
 
 Speed comes from decoding as few pixels as possible. A JPEG is decoded at a reduced DCT scale
 (1/2, 1/4 or 1/8, the smallest that still covers the largest thumbnail) with Pillow's ``draft``,
-then resampled with Lanczos; each smaller size is made from the previous one. Common PNGs (8-bit
+then resampled with Lanczos; each smaller size is made from the previous one. Resampling uses
+``reducing_gap=1.0``: whole factors of two go through a box reduction first and Lanczos does the
+rest, three times faster than Lanczos alone and, measured against a full-resolution Lanczos
+reference, 46 dB PSNR (libvips' thumbnail: 39 dB; see docs/performance.md). Common PNGs (8-bit
 grey, RGB or RGBA) are decoded by libspng, which is about 1.5x faster than Pillow's decoder; the
 rare kinds (palettes, 16-bit, tRNS) go through Pillow. EXIF orientation is applied to the small
 result, and the output carries no EXIF, GPS or ICC profile at all.
@@ -89,7 +92,7 @@ def make_thumbnails(
     for size in sorted(sizes, reverse=True):
         target = fit_within(header.width, header.height, size)
         if source.size != target:
-            source = source.resize(target, Image.Resampling.LANCZOS, reducing_gap=2.0)
+            source = source.resize(target, Image.Resampling.LANCZOS, reducing_gap=1.0)
         if not thumbnails and source.mode == "RGBA" and source.getextrema()[3][0] == 255:
             source = source.convert("RGB")  # alpha that is opaque everywhere is no reason for PNG
         thumbnails.append(_finish(source, size, header, metadata.orientation, quality))
