@@ -105,6 +105,9 @@ def _decode(
     Image.MAX_IMAGE_PIXELS = max_pixels
     try:
         with warnings.catch_warnings():
+            # Pillow parses EXIF on open (to spot MPO files) and warns about damaged tags; we read
+            # EXIF ourselves, so those warnings say nothing here.
+            warnings.simplefilter("ignore", UserWarning)
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             if _libspng_handles(header):
                 return _decode_png_with_libspng(data, header)
