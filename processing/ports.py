@@ -1,12 +1,22 @@
-"""The ports through which pipeline steps reach storage; adapters live in processing.adapters."""
+"""The ports through which pipeline steps reach the outside world; adapters live in
+processing.adapters and are chosen in processing.runtime."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from processing.metadata import ImageMetadata
+from processing.results import ResultItem
 
 
 class BlobNotFound(KeyError):
     """No object under that key."""
+
+
+class TransientError(Exception):
+    """A failure worth retrying (a busy store, a throttled service). The state machine's Retry
+    names it, so adapters raise it for exactly the conditions that pass by themselves."""
 
 
 class BlobStore(Protocol):
@@ -17,3 +27,25 @@ class BlobStore(Protocol):
     def put(self, key: str, data: bytes, *, content_type: str) -> None: ...
 
     def delete(self, key: str) -> None: ...
+
+
+class ResultStore(Protocol):
+    """One ResultItem per photo (processing.results owns its shape). Writes are conditional: a
+    late or repeated event never turns a final state back into RUNNING."""
+
+    def record_start(self, photo_id: str, execution_arn: str) -> None: ...
+
+    def record_metadata(self, photo_id: str, metadata: ImageMetadata) -> None: ...
+
+    def record_final(self, item: ResultItem) -> None: ...
+
+    def get_many(self, photo_ids: Iterable[str]) -> dict[str, ResultItem]: ...
+
+    def delete(self, photo_id: str) -> None: ...
+
+
+class ExecutionStarter(Protocol):
+    """Starts the state machine. Names are deterministic: starting a name that exists starts
+    nothing and returns the existing execution's ARN."""
+
+    def start(self, *, name: str, execution_input: dict[str, Any]) -> str: ...

@@ -12,8 +12,12 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from processing.adapters.local_db import LocalDatabase
+from processing.adapters.local_executions import LocalExecutions
 from processing.adapters.local_files import LocalBlobStore
-from processing.ports import BlobStore
+from processing.adapters.local_queue import LocalQueue
+from processing.adapters.local_results import LocalResultStore
+from processing.ports import BlobStore, ExecutionStarter, ResultStore
 from processing.thumbnails import DEFAULT_QUALITY, DEFAULT_SIZES
 from processing.validation import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, Limits
 
@@ -57,6 +61,8 @@ class PipelineConfig:
     limits: Limits = field(default_factory=Limits)
     thumbnail_sizes: tuple[int, ...] = DEFAULT_SIZES
     thumbnail_quality: int = DEFAULT_QUALITY
+    bucket: str = "photoshare-local"
+    queue_lease_seconds: int = 60
 
     @classmethod
     def from_environment(cls) -> PipelineConfig:
@@ -76,13 +82,42 @@ class PipelineConfig:
             ),
             thumbnail_sizes=_sizes("PHOTOSHARE_THUMBNAIL_SIZES", DEFAULT_SIZES),
             thumbnail_quality=quality,
+            bucket=os.environ.get("PHOTOSHARE_BUCKET", "").strip() or "photoshare-local",
+            queue_lease_seconds=_int("PHOTOSHARE_QUEUE_LEASE_SECONDS", 60),
         )
 
+    def _local(self, what: str) -> None:
+        # The AWS adapters arrive with the AWS runtime; until then aws mode has none of these.
+        if self.backend != "local":
+            raise ConfigurationError(f"PHOTOSHARE_BACKEND=aws has no {what} yet.")
+
     def blob_store(self) -> BlobStore:
-        if self.backend == "local":
-            return LocalBlobStore(self.var_dir / "media")
-        # The S3 adapter arrives with the AWS runtime; until then aws mode has no blob store.
-        raise ConfigurationError("PHOTOSHARE_BACKEND=aws has no blob store yet (S3 adapter).")
+        self._local("blob store (S3 adapter)")
+        return LocalBlobStore(self.var_dir / "media")
+
+    def local_database(self) -> LocalDatabase:
+        self._local("local database")
+        return _database(self.var_dir / "pipeline.sqlite3")
+
+    def result_store(self) -> ResultStore:
+        self._local("result store (DynamoDB adapter)")
+        return LocalResultStore(self.local_database())
+
+    def execution_starter(self) -> ExecutionStarter:
+        self._local("execution starter (Step Functions adapter)")
+        return LocalExecutions(self.local_database())
+
+    def local_executions(self) -> LocalExecutions:
+        return LocalExecutions(self.local_database())
+
+    def local_queue(self) -> LocalQueue:
+        return LocalQueue(self.local_database(), lease_seconds=self.queue_lease_seconds)
+
+
+@cache
+def _database(path: Path) -> LocalDatabase:
+    """One per file and process: it keeps a connection per thread."""
+    return LocalDatabase(path)
 
 
 @cache

@@ -1,0 +1,83 @@
+"""The local runtime's own SQLite database (var/pipeline.sqlite3): results, executions, queue.
+
+One file, so that starting an execution and queueing its job is one transaction. WAL mode lets the
+web server read while workers write; every write takes the lock up front (BEGIN IMMEDIATE) and
+waits for it, and a lock held too long surfaces as TransientError, which the state machine retries.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from processing.ports import TransientError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS results (
+    photo_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    item TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS executions (
+    name TEXT PRIMARY KEY,
+    arn TEXT NOT NULL UNIQUE,
+    input TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    stopped_at REAL,
+    output TEXT,
+    error TEXT,
+    cause TEXT,
+    history TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    body TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'ready',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    lease_until REAL,
+    created_at REAL NOT NULL,
+    finished_at REAL
+);
+CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (state, id);
+"""
+
+
+class LocalDatabase:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._connection().executescript(SCHEMA)  # its own transaction; IF NOT EXISTS throughout
+
+    def _connection(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.row_factory = sqlite3.Row
+            self._local.connection = connection
+        return connection
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        connection = self._connection()
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise TransientError(f"local database busy: {error}") from error
+        try:
+            yield connection
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    def read(self) -> sqlite3.Connection:
+        return self._connection()

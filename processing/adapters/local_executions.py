@@ -1,0 +1,101 @@
+"""The local stand-in for Step Functions' bookkeeping: executions by deterministic name, with
+their history, and the job queue that hands them to workers.
+
+Starting an execution and queueing its job happen in one transaction, so an execution is never
+recorded without the work that runs it, nor queued twice.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from processing.adapters.local_db import LocalDatabase
+
+STATE_MACHINE_NAME = "PhotoPipeline"
+
+
+def execution_arn(name: str) -> str:
+    return f"arn:aws:states:local:000000000000:execution:{STATE_MACHINE_NAME}:{name}"
+
+
+@dataclass(frozen=True)
+class ExecutionRecord:
+    name: str
+    arn: str
+    input: dict[str, Any]
+    status: str  # RUNNING, SUCCEEDED or FAILED
+    started_at: float
+    stopped_at: float | None
+    output: Any
+    error: str | None
+    cause: str | None
+    history: list[dict[str, Any]]
+
+
+class LocalExecutions:
+    def __init__(self, database: LocalDatabase) -> None:
+        self.database = database
+
+    def start(self, *, name: str, execution_input: dict[str, Any]) -> str:
+        arn = execution_arn(name)
+        with self.database.write() as connection:
+            exists = connection.execute(
+                "SELECT 1 FROM executions WHERE name = ?", (name,)
+            ).fetchone()
+            if exists:
+                return arn  # a repeated event: nothing new starts
+            now = time.time()
+            connection.execute(
+                "INSERT INTO executions (name, arn, input, status, started_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (name, arn, json.dumps(execution_input), "RUNNING", now),
+            )
+            connection.execute(
+                "INSERT INTO jobs (kind, body, created_at) VALUES ('execution', ?, ?)",
+                (json.dumps({"name": name}), now),
+            )
+        return arn
+
+    def finish(
+        self,
+        name: str,
+        *,
+        status: str,
+        output: Any,
+        error: str | None,
+        cause: str | None,
+        history: list[dict[str, Any]],
+    ) -> None:
+        with self.database.write() as connection:
+            connection.execute(
+                "UPDATE executions SET status = ?, stopped_at = ?, output = ?, error = ?, "
+                "cause = ?, history = ? WHERE name = ?",
+                (status, time.time(), json.dumps(output), error, cause, json.dumps(history), name),
+            )
+
+    def get(self, arn: str) -> ExecutionRecord | None:
+        return self._one("arn", arn)
+
+    def get_by_name(self, name: str) -> ExecutionRecord | None:
+        return self._one("name", name)
+
+    def _one(self, column: str, value: str) -> ExecutionRecord | None:
+        query = f"SELECT * FROM executions WHERE {column} = ?"
+        row = self.database.read().execute(query, (value,)).fetchone()
+        if row is None:
+            return None
+        return ExecutionRecord(
+            name=row["name"],
+            arn=row["arn"],
+            input=json.loads(row["input"]),
+            status=row["status"],
+            started_at=row["started_at"],
+            stopped_at=row["stopped_at"],
+            output=json.loads(row["output"]) if row["output"] else None,
+            error=row["error"],
+            cause=row["cause"],
+            history=json.loads(row["history"]),
+        )

@@ -1,0 +1,92 @@
+"""A durable job queue on the local database, with leases so that no job is lost to a crash.
+
+A worker takes a job with a lease and renews it while working; a job whose worker died (even by
+kill -9) becomes available again when its lease runs out. Jobs are therefore at-least-once: the
+steps they run are idempotent (thumbnails are overwritten, results writes are conditional).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from processing.adapters.local_db import LocalDatabase
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    kind: str  # "s3-event" (an S3 notification) or "execution" (run a state machine execution)
+    body: dict[str, Any]
+    attempts: int
+
+
+class LocalQueue:
+    def __init__(self, database: LocalDatabase, *, lease_seconds: float = 60.0) -> None:
+        self.database = database
+        self.lease_seconds = lease_seconds
+
+    def put(self, kind: str, body: dict[str, Any]) -> int:
+        with self.database.write() as connection:
+            cursor = connection.execute(
+                "INSERT INTO jobs (kind, body, created_at) VALUES (?, ?, ?)",
+                (kind, json.dumps(body), time.time()),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def take(self) -> Job | None:
+        now = time.time()
+        with self.database.write() as connection:
+            row = connection.execute(
+                "SELECT id, kind, body, attempts FROM jobs WHERE state = 'ready' "
+                "OR (state = 'taken' AND lease_until < ?) ORDER BY id LIMIT 1",
+                (now,),
+            ).fetchone()
+            if row is None:
+                return None
+            connection.execute(
+                "UPDATE jobs SET state = 'taken', attempts = attempts + 1, lease_until = ? "
+                "WHERE id = ?",
+                (now + self.lease_seconds, row["id"]),
+            )
+        return Job(row["id"], row["kind"], json.loads(row["body"]), row["attempts"] + 1)
+
+    def renew(self, job: Job) -> None:
+        with self.database.write() as connection:
+            connection.execute(
+                "UPDATE jobs SET lease_until = ? WHERE id = ? AND state = 'taken'",
+                (time.time() + self.lease_seconds, job.id),
+            )
+
+    def done(self, job: Job) -> None:
+        with self.database.write() as connection:
+            connection.execute(
+                "UPDATE jobs SET state = 'done', finished_at = ?, lease_until = NULL WHERE id = ?",
+                (time.time(), job.id),
+            )
+
+    def release(self, job: Job, *, delay: float) -> None:
+        """Back to the queue after a failed attempt, available again after ``delay`` seconds."""
+        with self.database.write() as connection:
+            connection.execute(
+                "UPDATE jobs SET lease_until = ? WHERE id = ? AND state = 'taken'",
+                (time.time() + delay, job.id),
+            )
+
+    def give_up(self, job: Job) -> None:
+        with self.database.write() as connection:
+            connection.execute(
+                "UPDATE jobs SET state = 'failed', finished_at = ?, lease_until = NULL "
+                "WHERE id = ?",
+                (time.time(), job.id),
+            )
+
+    def pending(self) -> int:
+        row = (
+            self.database.read()
+            .execute("SELECT COUNT(*) AS n FROM jobs WHERE state IN ('ready', 'taken')")
+            .fetchone()
+        )
+        return int(row["n"])

@@ -1,0 +1,94 @@
+"""ResultStore on the local database, holding exactly the items DynamoDB would hold."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from processing.adapters.local_db import LocalDatabase
+from processing.metadata import ImageMetadata
+from processing.results import ResultItem, Status
+
+_FINAL = tuple(status.value for status in Status if status.is_final)
+_BATCH = 100  # as DynamoDB's BatchGetItem
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class LocalResultStore:
+    def __init__(self, database: LocalDatabase) -> None:
+        self.database = database
+
+    def _current(self, connection, photo_id: str) -> ResultItem | None:  # type: ignore[no-untyped-def]
+        row = connection.execute(
+            "SELECT item FROM results WHERE photo_id = ?", (photo_id,)
+        ).fetchone()
+        return ResultItem.from_item(json.loads(row["item"])) if row else None
+
+    def _put(self, connection, item: ResultItem) -> None:  # type: ignore[no-untyped-def]
+        connection.execute(
+            "INSERT INTO results (photo_id, status, item, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (photo_id) DO UPDATE SET status = excluded.status, item = excluded.item, "
+            "updated_at = excluded.updated_at",
+            (item.photo_id, item.status.value, json.dumps(item.to_item()), item.updated_at),
+        )
+
+    def record_start(self, photo_id: str, execution_arn: str) -> None:
+        at = now_iso()
+        with self.database.write() as connection:
+            current = self._current(connection, photo_id)
+            if current is not None and current.status.is_final:
+                return  # a repeated event after the end: the result stands
+            base = current or ResultItem(photo_id, Status.RUNNING, started_at=at)
+            self._put(connection, base.with_changes(execution_arn=execution_arn, updated_at=at))
+
+    def record_metadata(self, photo_id: str, metadata: ImageMetadata) -> None:
+        at = now_iso()
+        with self.database.write() as connection:
+            current = self._current(connection, photo_id)
+            if current is not None and current.status.is_final:
+                return
+            base = current or ResultItem(photo_id, Status.RUNNING, started_at=at)
+            self._put(connection, base.with_changes(metadata=metadata, updated_at=at))
+
+    def record_final(self, item: ResultItem) -> None:
+        at = now_iso()
+        with self.database.write() as connection:
+            current = self._current(connection, item.photo_id)
+            merged = item
+            if current is not None:
+                # Keep what earlier steps stored (execution, start, metadata) unless replaced.
+                merged = current.with_changes(
+                    status=item.status,
+                    metadata=item.metadata or current.metadata,
+                    thumbnails=item.thumbnails or current.thumbnails,
+                    labels=item.labels or current.labels,
+                    rejection_reason=item.rejection_reason,
+                    message=item.message,
+                    error=item.error,
+                    cause=item.cause,
+                )
+            self._put(connection, merged.with_changes(updated_at=at))
+
+    def get_many(self, photo_ids: Iterable[str]) -> dict[str, ResultItem]:
+        wanted = list(dict.fromkeys(photo_ids))
+        found: dict[str, ResultItem] = {}
+        connection = self.database.read()
+        for start in range(0, len(wanted), _BATCH):
+            batch = wanted[start : start + _BATCH]
+            marks = ",".join("?" * len(batch))
+            rows = connection.execute(
+                f"SELECT item FROM results WHERE photo_id IN ({marks})",
+                batch,
+            ).fetchall()
+            for row in rows:
+                item = ResultItem.from_item(json.loads(row["item"]))
+                found[item.photo_id] = item
+        return found
+
+    def delete(self, photo_id: str) -> None:
+        with self.database.write() as connection:
+            connection.execute("DELETE FROM results WHERE photo_id = ?", (photo_id,))

@@ -1,0 +1,57 @@
+"""python -m processing.local run FILE...: files through the whole state machine, locally.
+
+Each file is stored as an upload in a temporary directory, announced by the S3 notification the
+bucket would send, and processed to its end; the final status, the rejection reason if any, and the
+stored results item (as JSON) are printed per file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+from processing.keys import UploadKey
+from processing.local.s3_events import object_created
+from processing.local.worker import work_once
+from processing.runtime import config
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m processing.local", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run files through the state machine")
+    run.add_argument("files", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="photoshare-") as scratch:
+        os.environ["PHOTOSHARE_BACKEND"] = "local"
+        os.environ["PHOTOSHARE_VAR_DIR"] = scratch
+        settings = config()
+        store, queue = settings.blob_store(), settings.local_queue()
+        uploads = []
+        for path in args.files:
+            extension = (path.suffix.lstrip(".") or "bin").lower()
+            key = UploadKey("local", "cli", str(uuid.uuid4()), extension)
+            data = path.read_bytes()
+            store.put(str(key), data, content_type="application/octet-stream")
+            queue.put("s3-event", object_created(settings.bucket, str(key), data))
+            uploads.append((path, key))
+        while work_once(queue, settings):
+            pass
+        items = settings.result_store().get_many(key.photo_id for _, key in uploads)
+        for path, key in uploads:
+            item = items.get(key.photo_id)
+            status = item.status.value if item else "MISSING"
+            reason = f" ({item.rejection_reason}: {item.message})" if item and item.message else ""
+            print(f"{path}: {status}{reason}")
+            print(json.dumps(item.to_item() if item else None, indent=2, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

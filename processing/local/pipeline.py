@@ -1,0 +1,94 @@
+"""The pipeline's definition, its Lambda functions, and running one execution locally."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from processing.adapters.local_executions import LocalExecutions
+from processing.handlers import (
+    extract_metadata,
+    image_type_check,
+    record_result,
+    store_image_metadata,
+    thumbnails,
+    transform_metadata,
+)
+from processing.statemachine.runner import Execution, Runner
+
+DEFINITION = (
+    Path(__file__).resolve().parents[2] / "infra" / "statemachine" / "photo_pipeline.asl.json"
+)
+
+# DefinitionSubstitutions: the same names the SAM template fills with function ARNs.
+FUNCTIONS: dict[str, Callable[[dict[str, Any], object], Any]] = {
+    "ExtractImageMetadataFunctionArn": extract_metadata.handler,
+    "ImageTypeCheckFunctionArn": image_type_check.handler,
+    "TransformMetadataFunctionArn": transform_metadata.handler,
+    "StoreImageMetadataFunctionArn": store_image_metadata.handler,
+    "ThumbnailsFunctionArn": thumbnails.handler,
+    "RecordResultFunctionArn": record_result.handler,
+}
+
+
+def function_arn(substitution: str) -> str:
+    return f"arn:aws:lambda:local:000000000000:function:{substitution.removesuffix('FunctionArn')}"
+
+
+def load_definition(path: Path = DEFINITION) -> dict[str, Any]:
+    """The definition with ``${...}`` substitutions replaced, as Step Functions receives it."""
+    text = path.read_text()
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in FUNCTIONS:
+            raise KeyError(f"the definition names an unknown function {name!r}")
+        return function_arn(name)
+
+    return json.loads(re.sub(r"\$\{([A-Za-z0-9]+)\}", substitute, text))
+
+
+@cache
+def _cached_definition(path: Path, modified: float) -> dict[str, Any]:
+    return load_definition(path)
+
+
+def current_definition(path: Path = DEFINITION) -> dict[str, Any]:
+    """Reloaded whenever the file changes, so an edited definition is what the next run uses."""
+    return _cached_definition(path, path.stat().st_mtime)
+
+
+def resources() -> dict[str, Callable[[Any], Any]]:
+    return {
+        function_arn(name): (lambda event, fn=fn: fn(event, None)) for name, fn in FUNCTIONS.items()
+    }
+
+
+def run_execution(
+    executions: LocalExecutions,
+    name: str,
+    *,
+    definition: dict[str, Any] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Execution:
+    """Runs the named (already started) execution to its end and stores its history."""
+    record = executions.get_by_name(name)
+    if record is None:
+        raise KeyError(f"no execution named {name!r}")
+    runner = Runner(definition or current_definition(), resources(), sleep=sleep)
+    context = {"Execution": {"Id": record.arn, "Name": name, "Input": record.input}}
+    result = runner.run(record.input, context=context)
+    executions.finish(
+        name,
+        status=result.status,
+        output=result.output,
+        error=result.error,
+        cause=result.cause,
+        history=[event.to_dict() for event in result.history],
+    )
+    return result

@@ -1,0 +1,39 @@
+"""S3 event notifications as S3 itself writes them, so the S3Trigger handler reads the same
+records locally as in AWS (keys URL-encoded with '+' for spaces)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote_plus
+
+
+def object_created(
+    bucket: str, key: str, data: bytes, *, event_name: str = "Post"
+) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": "local",
+                "eventTime": datetime.now(UTC)
+                .isoformat(timespec="milliseconds")
+                .replace("+00:00", "Z"),
+                "eventName": f"ObjectCreated:{event_name}",
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "configurationId": "photoshare-uploads",
+                    "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+                    "object": {
+                        "key": quote_plus(key, safe="/"),
+                        "size": len(data),
+                        "eTag": hashlib.md5(data, usedforsecurity=False).hexdigest(),
+                        "sequencer": f"{time.time_ns():016X}",
+                    },
+                },
+            }
+        ]
+    }

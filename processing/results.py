@@ -1,0 +1,179 @@
+"""The results item: one record per photo, the same shape in DynamoDB and in the local store.
+
+This module owns the schema. The pipeline's recording steps write items through it and Django
+reads them through it; nothing else spells an attribute name. Keys are camelCase, as DynamoDB
+items conventionally are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from processing.metadata import ImageMetadata
+
+
+class Status(StrEnum):
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    REJECTED = "REJECTED"
+    FAILED = "FAILED"
+
+    @property
+    def is_final(self) -> bool:
+        return self is not Status.RUNNING
+
+
+@dataclass(frozen=True, slots=True)
+class StoredThumbnail:
+    size: int
+    key: str
+    width: int
+    height: int
+    content_type: str
+
+    def to_item(self) -> dict[str, Any]:
+        return {
+            "size": self.size,
+            "key": self.key,
+            "width": self.width,
+            "height": self.height,
+            "contentType": self.content_type,
+        }
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> StoredThumbnail:
+        return cls(
+            size=int(item["size"]),
+            key=item["key"],
+            width=int(item["width"]),
+            height=int(item["height"]),
+            content_type=item["contentType"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ResultItem:
+    photo_id: str
+    status: Status
+    execution_arn: str | None = None
+    started_at: str | None = None  # ISO 8601 UTC
+    updated_at: str | None = None
+    metadata: ImageMetadata | None = None
+    thumbnails: tuple[StoredThumbnail, ...] = field(default_factory=tuple)
+    labels: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    rejection_reason: str | None = None  # processing.rejections.RejectionReason value
+    message: str | None = None  # plain words for the person who uploaded
+    error: str | None = None  # the Step Functions error name, for FAILED and REJECTED
+    cause: str | None = None
+
+    def with_changes(self, **changes: Any) -> ResultItem:
+        return replace(self, **changes)
+
+    def to_item(self) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "photoId": self.photo_id,
+            "status": self.status.value,
+            "executionArn": self.execution_arn,
+            "startedAt": self.started_at,
+            "updatedAt": self.updated_at,
+            "thumbnails": [t.to_item() for t in self.thumbnails],
+            "labels": list(self.labels),
+            "rejectionReason": self.rejection_reason,
+            "message": self.message,
+            "error": self.error,
+            "cause": self.cause,
+        }
+        if self.metadata is not None:
+            m = self.metadata
+            item |= {
+                "format": m.format,
+                "formatDetail": m.format_detail,
+                "width": m.width,
+                "height": m.height,
+                "orientation": m.orientation,
+                "displayWidth": m.display_width,
+                "displayHeight": m.display_height,
+                "fileSize": m.file_size,
+                "hasIccProfile": m.has_icc_profile,
+                "hasAlpha": m.has_alpha,
+                "takenAt": m.taken_at,
+                "cameraMake": m.camera_make,
+                "cameraModel": m.camera_model,
+                "lens": m.lens,
+                "fNumber": m.f_number,
+                "exposureTime": m.exposure_time,
+                "iso": m.iso,
+                "focalLength": m.focal_length,
+                "geo": (
+                    {
+                        "latitude": m.gps.latitude,
+                        "longitude": m.gps.longitude,
+                        "altitude": m.gps.altitude,
+                    }
+                    if m.gps
+                    else None
+                ),
+            }
+        # DynamoDB stores no nulls worth keeping; leaving them out keeps both stores' items equal.
+        return {key: value for key, value in item.items() if value is not None}
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> ResultItem:
+        metadata = None
+        if "format" in item:
+            geo = item.get("geo")
+            metadata = ImageMetadata.from_dict(
+                {
+                    "format": item["format"],
+                    "format_detail": item.get("formatDetail", item["format"]),
+                    "width": int(item["width"]),
+                    "height": int(item["height"]),
+                    "orientation": _optional_int(item.get("orientation")),
+                    "display_width": int(item["displayWidth"]),
+                    "display_height": int(item["displayHeight"]),
+                    "file_size": int(item["fileSize"]),
+                    "has_icc_profile": bool(item.get("hasIccProfile", False)),
+                    "has_alpha": bool(item.get("hasAlpha", False)),
+                    "taken_at": item.get("takenAt"),
+                    "camera_make": item.get("cameraMake"),
+                    "camera_model": item.get("cameraModel"),
+                    "lens": item.get("lens"),
+                    "f_number": _optional_float(item.get("fNumber")),
+                    "exposure_time": _optional_float(item.get("exposureTime")),
+                    "iso": _optional_int(item.get("iso")),
+                    "focal_length": _optional_float(item.get("focalLength")),
+                    "gps": (
+                        {
+                            "latitude": float(geo["latitude"]),
+                            "longitude": float(geo["longitude"]),
+                            "altitude": _optional_float(geo.get("altitude")),
+                        }
+                        if geo
+                        else None
+                    ),
+                }
+            )
+        return cls(
+            photo_id=item["photoId"],
+            status=Status(item["status"]),
+            execution_arn=item.get("executionArn"),
+            started_at=item.get("startedAt"),
+            updated_at=item.get("updatedAt"),
+            metadata=metadata,
+            thumbnails=tuple(StoredThumbnail.from_item(t) for t in item.get("thumbnails", [])),
+            labels=tuple(item.get("labels", [])),
+            rejection_reason=item.get("rejectionReason"),
+            message=item.get("message"),
+            error=item.get("error"),
+            cause=item.get("cause"),
+        )
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)

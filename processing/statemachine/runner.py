@@ -1,0 +1,303 @@
+"""Executes a States Language definition: Task, Choice, Parallel, Pass, Wait, Succeed and Fail,
+with input/output processing, Retry and Catch, recording a history of every state it enters.
+
+Task resources are plain Python callables (the Lambda handlers' functions), looked up by the ARN the
+definition names after substitution. Errors are named as Lambda names them for Step Functions: the
+exception's class name (``ImageRejected``), with the cause a JSON object carrying ``errorMessage``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from processing.statemachine import paths
+from processing.statemachine.choice import matches as choice_matches
+
+Resource = Callable[[Any], Any]
+
+
+class ExecutionFailed(Exception):
+    """An error leaving a state: its Step Functions name and cause."""
+
+    def __init__(self, error: str, cause: str | None) -> None:
+        super().__init__(error, cause)
+        self.error = error
+        self.cause = cause
+
+
+class DefinitionError(Exception):
+    """The definition itself is invalid (unknown state, missing field, unknown resource)."""
+
+
+@dataclass
+class HistoryEvent:
+    state: str
+    type: str
+    branch: str  # "" at the top level; "1" for the second branch of a Parallel, "1.0" nested
+    started_at: float
+    input: Any
+    ended_at: float | None = None
+    output: Any = None
+    status: str = "RUNNING"  # SUCCEEDED, FAILED or CAUGHT (failed, then handled by a Catch)
+    error: str | None = None
+    cause: str | None = None
+    attempts: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "type": self.type,
+            "branch": self.branch,
+            "startedAt": self.started_at,
+            "endedAt": self.ended_at,
+            "input": self.input,
+            "output": self.output,
+            "status": self.status,
+            "error": self.error,
+            "cause": self.cause,
+            "attempts": self.attempts,
+        }
+
+
+@dataclass
+class Execution:
+    status: str  # SUCCEEDED or FAILED
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    history: list[HistoryEvent] = field(default_factory=list)
+
+
+def error_of(exception: BaseException) -> ExecutionFailed:
+    """How Step Functions sees an exception raised by a Lambda function."""
+    if isinstance(exception, ExecutionFailed):
+        return exception
+    if isinstance(exception, paths.PathError):
+        return ExecutionFailed("States.Runtime", str(exception))
+    name = type(exception).__name__
+    return ExecutionFailed(name, json.dumps({"errorMessage": str(exception), "errorType": name}))
+
+
+def _error_matches(names: list[str], error: str) -> bool:
+    if error == "States.Runtime":
+        return False  # never retried or caught, as in Step Functions
+    if "States.ALL" in names or error in names:
+        return True
+    return "States.TaskFailed" in names and error != "States.Timeout"
+
+
+class Runner:
+    def __init__(
+        self,
+        definition: Mapping[str, Any],
+        resources: Mapping[str, Resource],
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.definition = definition
+        self.resources = resources
+        self.sleep = sleep
+        self.clock = clock
+        self._lock = threading.Lock()
+
+    def run(self, execution_input: Any, *, context: dict[str, Any] | None = None) -> Execution:
+        history: list[HistoryEvent] = []
+        context = context or {}
+        try:
+            output = self._run_machine(self.definition, execution_input, "", history, context)
+        except ExecutionFailed as failure:
+            return Execution("FAILED", None, failure.error, failure.cause, history)
+        return Execution("SUCCEEDED", output, history=history)
+
+    # -- machinery -----------------------------------------------------------------------------
+
+    def _run_machine(
+        self,
+        machine: Mapping[str, Any],
+        data: Any,
+        branch: str,
+        history: list[HistoryEvent],
+        context: dict[str, Any],
+    ) -> Any:
+        states = machine.get("States") or {}
+        name = machine.get("StartAt")
+        while True:
+            if name not in states:
+                raise DefinitionError(f"no state named {name!r}")
+            state = states[name]
+            event = HistoryEvent(name, state.get("Type", "?"), branch, self.clock(), data)
+            with self._lock:
+                history.append(event)
+            try:
+                data, name = self._run_state(name, state, data, event, history, context)
+            except (ExecutionFailed, paths.PathError) as raised:
+                failure = error_of(raised)
+                event.ended_at, event.status = self.clock(), "FAILED"
+                event.error, event.cause = failure.error, failure.cause
+                raise failure from None
+            event.ended_at, event.output = self.clock(), data
+            if event.status == "RUNNING":
+                event.status = "SUCCEEDED"
+            if name is None:
+                return data
+
+    def _run_state(
+        self,
+        name: str,
+        state: Mapping[str, Any],
+        data: Any,
+        event: HistoryEvent,
+        history: list[HistoryEvent],
+        context: dict[str, Any],
+    ) -> tuple[Any, str | None]:
+        kind = state.get("Type")
+        following = None if state.get("End") else state.get("Next")
+        context = {**context, "State": {"Name": name}}
+        if kind == "Fail":
+            error = state.get("Error", "States.Fail")
+            cause = state.get("Cause")
+            if "ErrorPath" in state:
+                error = str(paths.read(state["ErrorPath"], data, context))
+            if "CausePath" in state:
+                cause = str(paths.read(state["CausePath"], data, context))
+            raise ExecutionFailed(error, cause)
+        effective = paths.select(state.get("InputPath", "$"), data, context)
+        if kind == "Succeed":
+            return paths.select(state.get("OutputPath", "$"), effective, context), None
+        if kind == "Choice":
+            for rule in state.get("Choices", []):
+                if choice_matches(rule, effective):
+                    return paths.select(state.get("OutputPath", "$"), effective, context), rule[
+                        "Next"
+                    ]
+            if "Default" not in state:
+                raise ExecutionFailed("States.NoChoiceMatched", f"no choice matched in {name}")
+            return paths.select(state.get("OutputPath", "$"), effective, context), state["Default"]
+        if kind == "Wait":
+            seconds = state.get("Seconds")
+            if "SecondsPath" in state:
+                seconds = paths.read(state["SecondsPath"], effective, context)
+            self.sleep(float(seconds or 0))
+            return paths.select(state.get("OutputPath", "$"), effective, context), following
+        if kind == "Pass":
+            result = (
+                state["Result"]
+                if "Result" in state
+                else self._parameters(state, effective, context)
+            )
+            return self._output(state, data, result, context), following
+        if kind in ("Task", "Parallel"):
+            return self._run_with_retries(
+                state, data, effective, event, history, context, following
+            )
+        raise DefinitionError(f"state {name!r} has unsupported type {kind!r}")
+
+    def _parameters(self, state: Mapping[str, Any], effective: Any, context: dict[str, Any]) -> Any:
+        if "Parameters" in state:
+            return paths.fill(state["Parameters"], effective, context)
+        return effective
+
+    def _output(
+        self, state: Mapping[str, Any], data: Any, result: Any, context: dict[str, Any]
+    ) -> Any:
+        if "ResultSelector" in state:
+            result = paths.fill(state["ResultSelector"], result, context)
+        combined = paths.write(state.get("ResultPath", "$"), data, result)
+        return paths.select(state.get("OutputPath", "$"), combined, context)
+
+    def _run_with_retries(
+        self,
+        state: Mapping[str, Any],
+        data: Any,
+        effective: Any,
+        event: HistoryEvent,
+        history: list[HistoryEvent],
+        context: dict[str, Any],
+        following: str | None,
+    ) -> tuple[Any, str | None]:
+        retriers = state.get("Retry", [])
+        used = [0] * len(retriers)
+        while True:
+            event.attempts += 1
+            try:
+                result = self._attempt(state, effective, event, history, context)
+                return self._output(state, data, result, context), following
+            except Exception as raised:  # every error a task can raise is judged by Retry/Catch
+                failure = error_of(raised)
+            delay = self._retry_delay(retriers, used, failure.error)
+            if delay is not None:
+                self.sleep(delay)
+                continue
+            for catcher in state.get("Catch", []):
+                if _error_matches(catcher.get("ErrorEquals", []), failure.error):
+                    event.status, event.error, event.cause = "CAUGHT", failure.error, failure.cause
+                    caught = {"Error": failure.error, "Cause": failure.cause}
+                    return paths.write(catcher.get("ResultPath", "$"), data, caught), catcher[
+                        "Next"
+                    ]
+            raise failure
+
+    def _retry_delay(
+        self, retriers: list[dict[str, Any]], used: list[int], error: str
+    ) -> float | None:
+        for index, retrier in enumerate(retriers):
+            if not _error_matches(retrier.get("ErrorEquals", []), error):
+                continue
+            if used[index] >= retrier.get("MaxAttempts", 3):
+                return None
+            delay = (
+                retrier.get("IntervalSeconds", 1) * retrier.get("BackoffRate", 2.0) ** used[index]
+            )
+            used[index] += 1
+            return min(delay, retrier.get("MaxDelaySeconds", delay))
+        return None
+
+    def _attempt(
+        self,
+        state: Mapping[str, Any],
+        effective: Any,
+        event: HistoryEvent,
+        history: list[HistoryEvent],
+        context: dict[str, Any],
+    ) -> Any:
+        task_input = self._parameters(state, effective, context)
+        if state["Type"] == "Parallel":
+            return self._run_branches(state, task_input, event, history, context)
+        resource = self.resources.get(state.get("Resource", ""))
+        if resource is None:
+            raise DefinitionError(f"no function for resource {state.get('Resource')!r}")
+        return resource(task_input)
+
+    def _run_branches(
+        self,
+        state: Mapping[str, Any],
+        task_input: Any,
+        event: HistoryEvent,
+        history: list[HistoryEvent],
+        context: dict[str, Any],
+    ) -> list[Any]:
+        prefix = f"{event.branch}." if event.branch else ""
+        branches = state.get("Branches", [])
+        with ThreadPoolExecutor(max_workers=max(1, len(branches))) as pool:
+            futures = [
+                pool.submit(self._run_machine, branch, task_input, f"{prefix}{i}", history, context)
+                for i, branch in enumerate(branches)
+            ]
+            # Every branch runs to its end; the first failure (in branch order) fails the state.
+            outcomes = []
+            for future in futures:
+                try:
+                    outcomes.append(("ok", future.result()))
+                except ExecutionFailed as failure:
+                    outcomes.append(("failed", failure))
+        for kind, value in outcomes:
+            if kind == "failed":
+                raise value
+        return [value for _, value in outcomes]

@@ -1,0 +1,146 @@
+"""The real state machine definition, run locally from an S3 notification to a results item."""
+
+import json
+import uuid
+from pathlib import Path
+
+from processing.keys import UploadKey
+from processing.local.pipeline import DEFINITION, load_definition, run_execution
+from processing.local.s3_events import object_created
+from processing.local.worker import work_once
+from processing.results import ResultItem, Status
+from processing.runtime import PipelineConfig
+from tests.processing.exif_fixtures import LISBON_GPS
+from tests.processing.images import exif_block, jpeg, orientation_card, stored_for
+
+
+def upload(pipeline: PipelineConfig, data: bytes, extension: str = "jpg") -> UploadKey:
+    key = UploadKey("7", "3", str(uuid.uuid4()), extension)
+    pipeline.blob_store().put(str(key), data, content_type="image/jpeg")
+    pipeline.local_queue().put("s3-event", object_created(pipeline.bucket, str(key), data))
+    return key
+
+
+def drain(pipeline: PipelineConfig) -> None:
+    queue = pipeline.local_queue()
+    while work_once(queue, pipeline):
+        pass
+
+
+def result(pipeline: PipelineConfig, key: UploadKey) -> ResultItem:
+    return pipeline.result_store().get_many([key.photo_id])[key.photo_id]
+
+
+def test_a_photo_goes_from_notification_to_a_succeeded_item(pipeline: PipelineConfig) -> None:
+    photo = jpeg(
+        stored_for(orientation_card(1200, 800), 6),
+        exif=exif_block(orientation=6, make="Canon", gps=LISBON_GPS),
+    )
+    key = upload(pipeline, photo)
+    drain(pipeline)
+
+    item = result(pipeline, key)
+    assert item.status is Status.SUCCEEDED
+    assert item.metadata is not None
+    assert (item.metadata.display_width, item.metadata.display_height) == (1200, 800)
+    assert item.metadata.camera_make == "Canon"
+    assert [(t.size, t.width, t.height) for t in item.thumbnails] == [
+        (250, 250, 167),
+        (1024, 1024, 683),
+    ]
+    for thumbnail in item.thumbnails:
+        assert pipeline.blob_store().get(thumbnail.key)[:3] == b"\xff\xd8\xff"
+
+    execution = pipeline.local_executions().get(item.execution_arn or "")
+    assert execution is not None
+    assert execution.status == "SUCCEEDED"
+    top_level = [(e["state"], e["status"]) for e in execution.history if e["branch"] == ""]
+    assert top_level == [
+        ("ExtractImageMetadata", "SUCCEEDED"),
+        ("ImageTypeCheck", "SUCCEEDED"),
+        ("TransformMetadata", "SUCCEEDED"),
+        ("StoreImageMetadata", "SUCCEEDED"),
+        ("ParallelProcessing", "SUCCEEDED"),
+        ("RecordSuccess", "SUCCEEDED"),
+    ]
+    branch = [(e["state"], e["status"]) for e in execution.history if e["branch"] == "0"]
+    assert branch == [("Thumbnails", "SUCCEEDED")]
+
+
+def test_a_rejection_is_recorded_with_its_reason_and_never_retried(
+    pipeline: PipelineConfig,
+) -> None:
+    key = upload(pipeline, b"person\nbicycle\ncar\n")
+    drain(pipeline)
+
+    item = result(pipeline, key)
+    assert item.status is Status.REJECTED
+    assert item.rejection_reason == "unsupported-format"
+    assert item.message == "Not a JPEG or PNG image"
+    execution = pipeline.local_executions().get(item.execution_arn or "")
+    assert execution is not None
+    assert (execution.status, execution.error) == ("FAILED", "ImageRejected")
+    first = execution.history[0]
+    assert (first["state"], first["status"], first["attempts"]) == (
+        "ExtractImageMetadata",
+        "CAUGHT",
+        1,
+    )
+    assert [e["state"] for e in execution.history][-2:] == ["RecordRejection", "Rejected"]
+
+
+def test_an_unexpected_failure_is_recorded_as_failed_never_left_running(
+    pipeline: PipelineConfig,
+) -> None:
+    key = upload(pipeline, jpeg())
+    pipeline.blob_store().delete(str(key))  # the original vanishes before processing
+    drain(pipeline)
+
+    item = result(pipeline, key)
+    assert item.status is Status.FAILED
+    assert item.error == "BlobNotFound"
+    assert item.message == "Something went wrong while processing this photo"
+
+
+def test_a_repeated_notification_starts_nothing_new(pipeline: PipelineConfig) -> None:
+    data = jpeg()
+    key = upload(pipeline, data)
+    drain(pipeline)
+    pipeline.local_queue().put("s3-event", object_created(pipeline.bucket, str(key), data))
+    drain(pipeline)
+
+    database = pipeline.local_database().read()
+    assert database.execute("SELECT COUNT(*) FROM executions").fetchone()[0] == 1
+    assert result(pipeline, key).status is Status.SUCCEEDED  # not turned back into RUNNING
+
+
+def test_keys_outside_the_upload_layout_start_nothing(pipeline: PipelineConfig) -> None:
+    event = object_created(pipeline.bucket, "private/7/resized/abc/250.jpg", b"x")
+    pipeline.local_queue().put("s3-event", event)
+    drain(pipeline)
+    assert (
+        pipeline.local_database().read().execute("SELECT COUNT(*) FROM executions").fetchone()[0]
+        == 0
+    )
+
+
+def test_editing_the_definition_changes_what_runs(pipeline: PipelineConfig, tmp_path: Path) -> None:
+    definition = json.loads(DEFINITION.read_text())
+    # Skip thumbnails: metadata goes straight to RecordSuccess, with no thumbnails to record.
+    definition["States"]["StoreImageMetadata"]["Next"] = "RecordSuccess"
+    definition["States"]["RecordSuccess"]["Parameters"].pop("thumbnails.$")
+    edited = tmp_path / "edited.asl.json"
+    edited.write_text(json.dumps(definition))
+
+    key = UploadKey("7", "3", str(uuid.uuid4()), "jpg")
+    pipeline.blob_store().put(str(key), jpeg(), content_type="image/jpeg")
+    executions = pipeline.local_executions()
+    executions.start(
+        name=key.photo_id,
+        execution_input={"s3Bucket": pipeline.bucket, "s3Key": str(key), "objectID": key.photo_id},
+    )
+    execution = run_execution(executions, key.photo_id, definition=load_definition(edited))
+
+    assert execution.status == "SUCCEEDED"
+    assert "Thumbnails" not in {event.state for event in execution.history}
+    assert result(pipeline, key).thumbnails == ()
