@@ -30,10 +30,10 @@ $(VENV)/.synced: requirements/dev.txt | $(UV)
 
 setup: $(VENV)/.synced  ## Install the pinned dependencies into .venv
 
-run: setup  ## Serve the app in local mode at http://127.0.0.1:8000 (Ctrl-C stops it)
+run: setup  ## Serve the app and its pipeline worker in local mode at http://127.0.0.1:8000
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	exec $(VENV)/bin/gunicorn --config python:photoshare.gunicorn_conf photoshare.wsgi
+	exec scripts/run-local
 
 test: setup chromium  ## Run every test, browser tests included
 	PHOTOSHARE_CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest

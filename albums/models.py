@@ -54,6 +54,17 @@ class Album(models.Model):
         return (self.pk or 0) * 47 % 360
 
 
+class PhotoQuerySet(models.QuerySet["Photo"]):
+    def owned_by(self, user: User) -> PhotoQuerySet:
+        return self.filter(album__owner=user)
+
+    def in_album(self, album: Album) -> PhotoQuerySet:
+        return self.filter(album=album)
+
+    def unfinished(self) -> PhotoQuerySet:
+        return self.exclude(status__in=Photo.FINAL_STATUSES)
+
+
 class Photo(models.Model):
     """One uploaded file. Its id is also its object key's stem, so it is a UUID, never guessable."""
 
@@ -64,16 +75,66 @@ class Photo(models.Model):
         REJECTED = "REJECTED", "Rejected"
         FAILED = "FAILED", "Failed"
 
+    FINAL_STATUSES = (Status.SUCCEEDED, Status.REJECTED, Status.FAILED)
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="photos")
     original_filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=32, default="image/jpeg")
+    extension = models.CharField(max_length=8, default="jpg")
+    upload_size = models.PositiveBigIntegerField(default=0)  # as announced by the browser
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPLOADING)
+    status_message = models.CharField(max_length=300, blank=True)
+    rejection_reason = models.CharField(max_length=32, blank=True)
+    execution_arn = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    # Final results, copied from the results store so that listing and sorting are SQL.
+    format = models.CharField(max_length=8, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    display_width = models.PositiveIntegerField(null=True, blank=True)
+    display_height = models.PositiveIntegerField(null=True, blank=True)
+    file_size = models.PositiveBigIntegerField(null=True, blank=True)
+    taken_at = models.DateTimeField(null=True, blank=True)  # for sorting: UTC where known
+    taken_at_local = models.CharField(max_length=32, blank=True)  # as the camera wrote it
+    camera_make = models.CharField(max_length=100, blank=True)
+    camera_model = models.CharField(max_length=100, blank=True)
+    lens = models.CharField(max_length=100, blank=True)
+    f_number = models.FloatField(null=True, blank=True)
+    exposure_time = models.FloatField(null=True, blank=True)
+    iso = models.PositiveIntegerField(null=True, blank=True)
+    focal_length = models.FloatField(null=True, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    altitude = models.FloatField(null=True, blank=True)
+    thumbnails = models.JSONField(default=list, blank=True)  # [{size, key, width, height, ...}]
+
+    objects: ClassVar[PhotoQuerySet] = PhotoQuerySet.as_manager()  # type: ignore[assignment]
 
     class Meta:
         ordering = ("-created_at",)
-        indexes = (models.Index(fields=("album", "-created_at"), name="photo_album_newest"),)
+        indexes = (
+            models.Index(fields=("album", "-created_at"), name="photo_album_newest"),
+            models.Index(fields=("status",), name="photo_status"),
+        )
 
     def __str__(self) -> str:
         return self.original_filename
+
+    @property
+    def owner_id(self) -> int:
+        return self.album.owner_id
+
+    @property
+    def original_key(self) -> str:
+        return f"private/{self.album.owner_id}/uploads/{self.album_id}/{self.id}.{self.extension}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL_STATUSES
+
+    def thumbnail(self, size: int) -> dict[str, object] | None:
+        return next((t for t in self.thumbnails if t.get("size") == size), None)

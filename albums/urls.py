@@ -1,12 +1,17 @@
 from django.urls import path
 
-from albums import views
+from albums import photo_views, views
 
 app_name = "albums"
 
 urlpatterns = [
-    path("", views.album_list, name="list"),
-    path("<int:album_id>/", views.album_detail, name="detail"),
-    path("<int:album_id>/rename/", views.album_rename, name="rename"),
-    path("<int:album_id>/delete/", views.album_delete, name="delete"),
+    path("albums/", views.album_list, name="list"),
+    path("albums/<int:album_id>/", views.album_detail, name="detail"),
+    path("albums/<int:album_id>/rename/", views.album_rename, name="rename"),
+    path("albums/<int:album_id>/delete/", views.album_delete, name="delete"),
+    path("albums/<int:album_id>/uploads/", photo_views.upload_ticket, name="upload-ticket"),
+    path("albums/<int:album_id>/statuses/", photo_views.photo_statuses, name="statuses"),
+    path("photos/<uuid:photo_id>/", photo_views.photo_detail, name="photo"),
+    path("photos/<uuid:photo_id>/delete/", photo_views.photo_delete_view, name="photo-delete"),
+    path("photos/<uuid:photo_id>/execution/", photo_views.photo_execution, name="execution"),
 ]

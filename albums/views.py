@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from albums import services
 from albums.forms import AlbumForm
 from albums.models import Album
+
+PHOTOS_PER_PAGE = 48
 
 
 def _get_album_for_user(request: HttpRequest, album_id: int) -> Album:
@@ -34,9 +39,18 @@ def album_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def album_detail(request: HttpRequest, album_id: int) -> HttpResponse:
+    """The gallery: newest first, a page at a time, with the upload area."""
     album = _get_album_for_user(request, album_id)
-    photos = album.photos.all()
-    return render(request, "albums/album_detail.html", {"album": album, "photos": photos})
+    photos = album.photos.select_related("album").order_by("-created_at", "-pk")
+    page = Paginator(photos, PHOTOS_PER_PAGE).get_page(request.GET.get("page"))
+    services.photos_refresh(page.object_list)
+    context = {
+        "album": album,
+        "page": page,
+        "photos": page.object_list,
+        "max_upload_bytes": settings.PHOTOSHARE_MAX_UPLOAD_BYTES,
+    }
+    return render(request, "albums/album_detail.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -57,7 +71,7 @@ def album_delete(request: HttpRequest, album_id: int) -> HttpResponse:
     album = _get_album_for_user(request, album_id)
     if request.method == "POST":
         name = album.name
-        album.delete()
+        services.album_delete(album=album)
         messages.success(request, f"Album “{name}” deleted.")
         return redirect("albums:list")
     photo_count = album.photos.count()

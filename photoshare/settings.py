@@ -7,7 +7,9 @@ start-up through :mod:`photoshare.env`.
 
 from __future__ import annotations
 
+import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -58,6 +60,12 @@ CSRF_TRUSTED_ORIGINS = env.list("PHOTOSHARE_CSRF_TRUSTED_ORIGINS", [])
 
 PHOTOSHARE_MAX_UPLOAD_BYTES = env.int("PHOTOSHARE_MAX_UPLOAD_BYTES", 25_000_000, minimum=1)
 PHOTOSHARE_MAX_UPLOAD_PIXELS = env.int("PHOTOSHARE_MAX_UPLOAD_PIXELS", 100_000_000, minimum=1)
+# How long an upload ticket (presigned POST) and a presigned GET URL stay valid, in seconds.
+PHOTOSHARE_UPLOAD_TICKET_SECONDS = env.int("PHOTOSHARE_UPLOAD_TICKET_SECONDS", 900, minimum=10)
+PHOTOSHARE_URL_SECONDS = env.int("PHOTOSHARE_URL_SECONDS", 3600, minimum=10)
+PHOTOSHARE_BUCKET = env.str("PHOTOSHARE_BUCKET", "photoshare-local")
+# Local mode serves its "S3" under this path: the upload endpoint and presigned GETs.
+PHOTOSHARE_LOCAL_S3_PREFIX = "/local-s3/"
 
 # --- Applications --------------------------------------------------------------------------------
 
@@ -127,6 +135,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # Tests use a file as well: an in-memory database shared by the live server's threads fails
+    # with "table is locked" at once, where a file in WAL mode waits its turn as in production.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"photoshare-test-{os.getpid()}.sqlite3")
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

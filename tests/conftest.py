@@ -3,6 +3,8 @@ and an anonymous visitor uses the plain ``client``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from allauth.account.models import EmailAddress
 from django.core.cache import cache
@@ -27,6 +29,18 @@ def _static_files_from_finders(
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def var_dir(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own var/ folder (database of the pipeline, media), for Django and the
+    pipeline's composition root alike, so no test touches a developer's local data."""
+    folder = tmp_path / "var"
+    folder.mkdir()
+    settings.VAR_DIR = folder
+    monkeypatch.setenv("PHOTOSHARE_VAR_DIR", str(folder))
+    monkeypatch.setenv("PHOTOSHARE_BACKEND", "local")
+    return folder
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,75 @@
+"""The local runtime's stand-in for the S3 bucket's HTTP API: a presigned POST endpoint and
+presigned GETs. Only used when PHOTOSHARE_BACKEND=local; in aws mode the browser talks to S3.
+
+Like S3 it knows no session: the signed policy or URL is the only authority, so these views are
+exempt from login and CSRF. Like S3 it answers 204 to a good upload, 403 to a bad ticket (storing
+nothing), and emits the ObjectCreated notification the S3Trigger function receives.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from albums.pipeline import pipeline_config, upload_signer
+from processing.adapters.local_uploads import UploadRefused
+from processing.local.s3_events import object_created
+from processing.ports import BlobNotFound
+
+
+def _s3_error(status: int, code: str, message: str) -> HttpResponse:
+    body = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    return HttpResponse(body, status=status, content_type="application/xml")
+
+
+def _local_only(bucket: str) -> None:
+    if settings.PHOTOSHARE_BACKEND != "local" or bucket != settings.PHOTOSHARE_BUCKET:
+        raise Http404("No such bucket")
+
+
+@csrf_exempt
+@login_not_required
+@require_http_methods(["POST"])
+def upload(request: HttpRequest, bucket: str) -> HttpResponse:
+    _local_only(bucket)
+    upload_file = request.FILES.get("file")
+    if upload_file is None:
+        return _s3_error(400, "InvalidArgument", "POST requires exactly one file upload.")
+    fields = {name: request.POST[name] for name in request.POST}
+    try:
+        accepted = upload_signer().verify_post(bucket, fields, upload_file.size)
+    except UploadRefused as refused:
+        status = 400 if refused.code in ("EntityTooLarge", "EntityTooSmall") else 403
+        return _s3_error(status, refused.code, refused.message)
+    data = upload_file.read()
+    config = pipeline_config()
+    config.blob_store().put(accepted.key, data, content_type=accepted.content_type)
+    # Committed to the durable queue before the 204: once the browser hears success, the photo
+    # will be processed even if this server dies the next instant.
+    config.local_queue().put("s3-event", object_created(bucket, accepted.key, data))
+    return HttpResponse(status=204)
+
+
+@login_not_required
+@require_http_methods(["GET", "HEAD"])
+def download(request: HttpRequest, bucket: str, key: str) -> HttpResponse:
+    _local_only(bucket)
+    signer = upload_signer()
+    if not signer.verify_get(key, request.GET.get("expires", ""), request.GET.get("signature", "")):
+        return _s3_error(403, "AccessDenied", "Request has expired or the signature is wrong.")
+    store = pipeline_config().blob_store()
+    try:
+        path = store.path_for(key)  # type: ignore[attr-defined]
+        handle = path.open("rb")
+    except (BlobNotFound, FileNotFoundError, ValueError):
+        return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
+    content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+    response = FileResponse(handle, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,71 @@
+"""Template helpers for photos: presigned image URLs and metadata in the words people use."""
+
+from __future__ import annotations
+
+from django import template
+from django.conf import settings
+
+from albums.models import Photo
+from albums.pipeline import upload_signer
+
+register = template.Library()
+
+
+@register.simple_tag
+def photo_image_url(photo: Photo, size: int | None = None) -> str:
+    """A short-lived presigned URL for a thumbnail (or the original when size is None)."""
+    key = photo.original_key
+    if size is not None:
+        thumbnail = photo.thumbnail(size)
+        if thumbnail is None:
+            return ""
+        key = str(thumbnail["key"])
+    return upload_signer().presigned_get(key, expires_in=settings.PHOTOSHARE_URL_SECONDS)
+
+
+@register.filter
+def exposure(seconds: float | None) -> str:
+    if not seconds:
+        return ""
+    if seconds >= 1:
+        return f"{seconds:g} s"
+    return f"1/{round(1 / seconds)} s"
+
+
+@register.filter
+def aperture(f_number: float | None) -> str:
+    return f"ƒ/{f_number:g}" if f_number else ""
+
+
+@register.filter
+def megabytes(size: int | None) -> str:
+    if not size:
+        return ""
+    if size < 1_000_000:
+        return f"{size / 1000:.0f} kB"
+    return f"{size / 1_000_000:.1f} MB"
+
+
+@register.filter
+def coordinate(value: float | None) -> str:
+    return f"{value:.5f}" if value is not None else ""
+
+
+@register.filter
+def camera(photo: Photo) -> str:
+    """'Canon EOS R6', not 'Canon Canon EOS R6': makers often repeat themselves in the model."""
+    make, model = photo.camera_make.strip(), photo.camera_model.strip()
+    if make and model.lower().startswith(make.split()[0].lower()):
+        return model
+    return " ".join(part for part in (make, model) if part)
+
+
+@register.filter
+def photo_thumbnail(photo: Photo, size: int) -> dict[str, object]:
+    return photo.thumbnail(int(size)) or {}
+
+
+@register.filter
+def headline(message: str) -> str:
+    """The first clause of a reason ('The image is damaged or incomplete'), for small cards."""
+    return message.split(": ", 1)[0]

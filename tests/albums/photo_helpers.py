@@ -1,0 +1,64 @@
+"""Helpers for tests that upload through the real endpoints and run the real pipeline."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from albums.models import Album
+from processing.local.worker import work_once
+from processing.runtime import config
+
+
+def ticket(
+    client: Client,
+    album: Album,
+    *,
+    filename: str = "photo.jpg",
+    content_type: str = "image/jpeg",
+    size: int = 1000,
+) -> Any:
+    return client.post(
+        reverse("albums:upload-ticket", args=[album.pk]),
+        json.dumps({"filename": filename, "contentType": content_type, "size": size}),
+        content_type="application/json",
+    )
+
+
+def post_to_storage(
+    ticket_body: dict[str, Any],
+    data: bytes,
+    *,
+    fields: dict[str, str] | None = None,
+    content_type: str | None = None,
+) -> Any:
+    form = {**ticket_body["upload"]["fields"], **(fields or {})}
+    kind = content_type or form.get("Content-Type", "image/jpeg")
+    form["file"] = SimpleUploadedFile("upload", data, content_type=kind)
+    return Client().post(ticket_body["upload"]["url"], form)
+
+
+def upload(
+    client: Client,
+    album: Album,
+    data: bytes,
+    *,
+    filename: str = "photo.jpg",
+    content_type: str = "image/jpeg",
+) -> str:
+    response = ticket(client, album, filename=filename, content_type=content_type, size=len(data))
+    assert response.status_code == 201, response.content
+    stored = post_to_storage(response.json(), data)
+    assert stored.status_code == 204, stored.content
+    return response.json()["photoId"]
+
+
+def run_worker_until_idle() -> None:
+    settings = config()
+    queue = settings.local_queue()
+    while work_once(queue, settings):
+        pass

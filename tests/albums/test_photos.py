@@ -1,0 +1,187 @@
+"""The gallery's status endpoint, photo pages, execution pages and deletion, on real uploads."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from albums.models import Album, Photo
+from processing.runtime import config
+from tests.albums.photo_helpers import run_worker_until_idle, upload
+from tests.processing.exif_fixtures import LISBON_GPS
+from tests.processing.images import exif_block, jpeg, orientation_card, stored_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def turned_photo() -> bytes:
+    exif = exif_block(
+        orientation=6,
+        make="Canon",
+        model="Canon EOS R6",
+        taken_at="2026:05:01 09:30:12",
+        offset="+01:00",
+        gps=LISBON_GPS,
+    )
+    return jpeg(stored_for(orientation_card(1200, 800), 6), exif=exif)
+
+
+def statuses(client: Client, album: Album, *ids: str) -> dict:
+    url = reverse("albums:statuses", args=[album.pk])
+    return client.get(url, {"ids": ",".join(ids)}).json()
+
+
+def test_statuses_follow_the_pipeline_and_final_results_are_copied(
+    alice_client: Client, alices_album: Album, turned_photo: bytes
+) -> None:
+    good = upload(alice_client, alices_album, turned_photo, filename="lisbon.jpg")
+    bad = upload(alice_client, alices_album, b"not an image at all", filename="notes.jpg")
+    before = statuses(alice_client, alices_album, good, bad)
+    assert {p["status"] for p in before["photos"]} == {"UPLOADING"}
+    assert before["pending"] == 2
+
+    run_worker_until_idle()
+    after = {p["id"]: p for p in statuses(alice_client, alices_album, good, bad)["photos"]}
+    assert after[good]["status"] == "SUCCEEDED"
+    assert after[bad]["status"] == "REJECTED"
+    assert "Not a JPEG or PNG image" in after[bad]["html"]
+
+    photo = Photo.objects.get(pk=good)
+    assert (photo.display_width, photo.display_height) == (1200, 800)
+    assert photo.camera_model == "Canon EOS R6"
+    assert photo.taken_at_local == "2026-05-01T09:30:12+01:00"
+    assert photo.taken_at == datetime(2026, 5, 1, 8, 30, 12, tzinfo=UTC)
+    assert photo.latitude == pytest.approx(38.7139, abs=1e-4)
+    assert [t["size"] for t in photo.thumbnails] == [250, 1024]
+    assert photo.execution_arn.endswith(good)
+
+
+def test_statuses_read_the_results_store_in_batches(
+    alice_client: Client, alices_album: Album, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = [
+        str(Photo.objects.create(album=alices_album, original_filename=f"{i}.jpg").pk)
+        for i in range(150)
+    ]
+    calls = []
+    store_class = type(config().result_store())
+    original = store_class.get_many
+
+    def counting(self, photo_ids):
+        calls.append(list(photo_ids))
+        return original(self, calls[-1])
+
+    monkeypatch.setattr(store_class, "get_many", counting)
+    body = statuses(alice_client, alices_album, *ids)
+    assert len(body["photos"]) == 150
+    assert len(calls) == 1  # one call for the whole page of unfinished photos, never one each
+
+
+def test_an_upload_that_never_arrives_is_failed_not_left_uploading(
+    alice_client: Client, alices_album: Album
+) -> None:
+    photo = Photo.objects.create(album=alices_album, original_filename="lost.jpg")
+    Photo.objects.filter(pk=photo.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    body = statuses(alice_client, alices_album, str(photo.pk))
+    assert body["photos"][0]["status"] == "FAILED"
+    assert "The upload did not finish" in body["photos"][0]["html"]
+
+
+def test_the_gallery_shows_thumbnails_newest_first_a_page_at_a_time(
+    alice_client: Client, alices_album: Album, turned_photo: bytes
+) -> None:
+    first = upload(alice_client, alices_album, turned_photo, filename="first.jpg")
+    second = upload(alice_client, alices_album, jpeg(), filename="second.jpg")
+    run_worker_until_idle()
+    html = alice_client.get(reverse("albums:detail", args=[alices_album.pk])).content.decode()
+    assert html.index(second) < html.index(first)
+    assert "/250.jpg?expires=" in html
+    assert "Canon EOS R6" in html
+    assert "openstreetmap.org/?mlat=38.71390" in html
+
+    for i in range(50):
+        Photo.objects.create(album=alices_album, original_filename=f"filler-{i}.jpg")
+    page_two = alice_client.get(reverse("albums:detail", args=[alices_album.pk]), {"page": 2})
+    assert "first.jpg" in page_two.content.decode()
+    assert "Page 2 of 2" in page_two.content.decode()
+
+
+def test_the_photo_page_shows_every_field_and_the_execution_link(
+    alice_client: Client, alices_album: Album, turned_photo: bytes
+) -> None:
+    photo_id = upload(alice_client, alices_album, turned_photo)
+    run_worker_until_idle()
+    html = alice_client.get(reverse("albums:photo", args=[photo_id])).content.decode()
+    for text in (
+        "1200 × 800 px",
+        "stored 800 × 1200, turned upright",
+        "2026-05-01T09:30:12+01:00",
+        "Canon EOS R6",
+        "38.71390, -9.13940",
+        "/1024.jpg?expires=",
+        reverse("albums:execution", args=[photo_id]),
+    ):
+        assert text in html
+
+
+def test_the_execution_page_lists_every_state(
+    alice_client: Client, alices_album: Album, turned_photo: bytes
+) -> None:
+    photo_id = upload(alice_client, alices_album, turned_photo)
+    run_worker_until_idle()
+    html = alice_client.get(reverse("albums:execution", args=[photo_id])).content.decode()
+    for state in (
+        "ExtractImageMetadata",
+        "ImageTypeCheck",
+        "TransformMetadata",
+        "StoreImageMetadata",
+        "ParallelProcessing",
+        "Thumbnails",
+        "RecordSuccess",
+    ):
+        assert f'data-state="{state}"' in html
+    assert html.count("state--succeeded") == 7
+
+
+@pytest.mark.parametrize("name", ["albums:photo", "albums:photo-delete", "albums:execution"])
+def test_it_rejects_foreign_photos_as_not_found(
+    alice_client: Client, bob_client: Client, alices_album: Album, name: str
+) -> None:
+    photo_id = upload(alice_client, alices_album, jpeg())
+    run_worker_until_idle()
+    assert bob_client.get(reverse(name, args=[photo_id])).status_code == 404
+    assert bob_client.post(reverse("albums:photo-delete", args=[photo_id])).status_code == 404
+    assert Photo.objects.filter(pk=photo_id).exists()
+
+
+def test_foreign_albums_give_no_statuses(bob_client: Client, alices_album: Album) -> None:
+    url = reverse("albums:statuses", args=[alices_album.pk])
+    assert bob_client.get(url, {"ids": ""}).status_code == 404
+
+
+def test_deleting_a_photo_removes_original_thumbnails_and_results(
+    alice_client: Client, alices_album: Album
+) -> None:
+    photo_id = upload(alice_client, alices_album, jpeg())
+    run_worker_until_idle()
+    media = config().var_dir / "media"
+    assert len([p for p in media.rglob("*") if p.is_file()]) == 3
+
+    response = alice_client.post(reverse("albums:photo-delete", args=[photo_id]))
+    assert response["Location"] == reverse("albums:detail", args=[alices_album.pk])
+    assert not Photo.objects.filter(pk=photo_id).exists()
+    assert [p for p in media.rglob("*") if p.is_file()] == []
+    assert config().result_store().get_many([photo_id]) == {}
+
+
+def test_deleting_an_album_removes_its_photos_files(
+    alice_client: Client, alices_album: Album
+) -> None:
+    upload(alice_client, alices_album, jpeg())
+    run_worker_until_idle()
+    alice_client.post(reverse("albums:delete", args=[alices_album.pk]))
+    media = config().var_dir / "media"
+    assert [p for p in media.rglob("*") if p.is_file()] == []
