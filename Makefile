@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help setup run test test-browser lint format lock chromium bench conformance clean
+.PHONY: help setup run test test-browser lint format lock chromium bench bench-pipeline conformance clean
 
 help:  ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ $(VENV)/.synced-bench: requirements/bench.txt $(VENV)/.synced
 bench: $(VENV)/.synced-bench  ## Benchmark the processing core against libvips and ImageMagick
 	@scripts/ensure-debian-package /usr/bin/convert imagemagick
 	PYTHONPATH=. $(PY) bench/pipeline.py
+
+bench-pipeline: $(VENV)/.synced-bench  ## Throughput and latency of the whole local pipeline
+	PYTHONPATH=. $(PY) bench/local_pipeline.py
 
 conformance: setup  ## Check the pipeline against the real photos in ../shared/corpus
 	$(PY) -m processing.conformance ../shared/corpus

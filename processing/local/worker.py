@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from types import FrameType
 
 from processing.adapters.local_queue import Job, LocalQueue
@@ -66,21 +67,23 @@ def work_once(queue: LocalQueue, settings: PipelineConfig) -> bool:
     return True
 
 
-def run(stop: threading.Event | None = None, *, idle_wait: float = 0.2) -> None:
+def run(stop: Callable[[], bool], *, idle_wait: float = 0.2) -> None:
+    """Works until ``stop()`` is true, checking between jobs and while idle."""
     settings = config()
     queue = settings.local_queue()
-    stop = stop or threading.Event()
-    while not stop.is_set():
+    while not stop():
         if not work_once(queue, settings):
-            stop.wait(idle_wait)
+            time.sleep(idle_wait)
 
 
 def _child() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # A plain flag, not a threading.Event: a signal handler that calls Event.set() while the main
+    # thread waits on that Event deadlocks on the Event's own lock.
+    stopping: list[bool] = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(process)d: %(message)s")
-    run(stop)
+    run(lambda: bool(stopping))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,7 @@
 """The gallery's status endpoint, photo pages, execution pages and deletion, on real uploads."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -185,3 +186,31 @@ def test_deleting_an_album_removes_its_photos_files(
     alice_client.post(reverse("albums:delete", args=[alices_album.pk]))
     media = config().var_dir / "media"
     assert [p for p in media.rglob("*") if p.is_file()] == []
+
+
+def test_a_large_album_page_costs_a_fixed_number_of_queries(
+    alice_client: Client, alices_album: Album, django_assert_max_num_queries: Any
+) -> None:
+    Photo.objects.bulk_create(
+        Photo(
+            album=alices_album,
+            original_filename=f"{i}.jpg",
+            status=Photo.Status.SUCCEEDED,
+            display_width=4000,
+            display_height=3000,
+            file_size=3_000_000,
+            thumbnails=[
+                {
+                    "size": 250,
+                    "key": f"private/1/resized/{i}/250.jpg",
+                    "width": 250,
+                    "height": 188,
+                    "contentType": "image/jpeg",
+                }
+            ],
+        )
+        for i in range(3000)
+    )
+    with django_assert_max_num_queries(8):
+        response = alice_client.get(reverse("albums:detail", args=[alices_album.pk]))
+    assert response.content.decode().count('class="photo-card ') == 48

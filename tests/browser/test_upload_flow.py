@@ -22,7 +22,7 @@ from tests.processing.images import TOP_LEFT, exif_block, jpeg, orientation_card
 def running_worker(var_dir: Path) -> Iterator[None]:
     """The pipeline worker, as `make run` starts it, on this test's var/ folder."""
     stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop,), kwargs={"idle_wait": 0.05})
+    thread = threading.Thread(target=worker.run, args=(stop.is_set,), kwargs={"idle_wait": 0.05})
     thread.start()
     yield
     stop.set()
@@ -129,3 +129,23 @@ def test_files_of_the_wrong_type_or_size_are_refused_before_sending(
     expect(page.locator(".upload", has_text="anim.gif")).to_contain_text("Not a JPEG or PNG image")
     expect(page.locator(".photo-card")).to_have_count(0)
     assert not album.photos.exists()
+
+
+def test_dropping_a_file_on_the_album_uploads_it(page: Page, running_worker: None) -> None:
+    ivan = make_user("ivan@example.com")
+    album = Album.objects.create(owner=ivan, name="Dropped")
+    log_in(page, ivan)
+    page.goto(f"/albums/{album.pk}/")
+    dropped = page.evaluate_handle(
+        """bytes => {
+            const transfer = new DataTransfer();
+            const file = new File([new Uint8Array(bytes)], 'dropped.jpg', {type: 'image/jpeg'});
+            transfer.items.add(file);
+            return transfer;
+        }""",
+        list(jpeg(orientation_card(300, 200))),
+    )
+    page.dispatch_event(".dropzone", "drop", {"dataTransfer": dropped})
+    card = page.locator(".photo-card", has_text="dropped.jpg")
+    expect(card.locator(".status")).to_have_text("Done", timeout=30_000)
+    expect(card).to_contain_text("300 × 200")

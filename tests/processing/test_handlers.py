@@ -7,8 +7,15 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from processing.handlers import extract_metadata, image_type_check, thumbnails
+from processing.handlers import (
+    extract_metadata,
+    image_type_check,
+    record_result,
+    s3_trigger,
+    thumbnails,
+)
 from processing.rejections import ImageRejected
+from processing.runtime import config
 from tests.processing.images import exif_block, jpeg, orientation_card
 
 EVENTS = Path(__file__).resolve().parents[2] / "infra" / "events"
@@ -81,3 +88,37 @@ def test_an_event_outside_the_upload_layout_is_refused(media: Path) -> None:
     event = {**sample_event("extract_metadata"), "s3Key": "public/../../etc/passwd"}
     with pytest.raises(ValueError, match="not an upload key"):
         extract_metadata.handler(event, None)
+
+
+def test_s3_trigger_starts_one_execution_per_upload_and_skips_other_keys(media: Path) -> None:
+    event = sample_event("s3_trigger")
+    first = s3_trigger.handler(event, None)
+    again = s3_trigger.handler(event, None)  # S3 delivers at least once
+
+    photo_id = "0b5c3c4e-8a8f-4a65-9f53-2f1e6c1d2a90"
+    assert [s["objectID"] for s in first["started"]] == [photo_id]
+    assert first["skipped"] == ["private/7/resized/0b5c3c4e-8a8f-4a65-9f53-2f1e6c1d2a90/250.jpg"]
+    assert again["started"] == first["started"]
+    database = config().local_database().read()
+    assert database.execute("SELECT COUNT(*) FROM executions").fetchone()[0] == 1
+    item = config().result_store().get_many([photo_id])[photo_id]
+    assert (item.status.value, item.execution_arn) == (
+        "RUNNING",
+        first["started"][0]["executionArn"],
+    )
+
+
+def test_s3_trigger_decodes_url_encoded_keys(media: Path) -> None:
+    event = sample_event("s3_trigger")
+    record = event["Records"][0]
+    record["s3"]["object"]["key"] = "private/7/uploads/3%2B4/abc.jpg"  # album "3+4"
+    result = s3_trigger.handler({"Records": [record]}, None)
+    assert result["started"][0]["objectID"] == "abc"
+
+
+def test_record_result_keeps_the_rejection_reason_in_plain_words(media: Path) -> None:
+    assert record_result.handler(sample_event("record_result"), None) == {"status": "REJECTED"}
+    item = config().result_store().get_many(["0b5c3c4e-8a8f-4a65-9f53-2f1e6c1d2a90"])
+    rejected = item["0b5c3c4e-8a8f-4a65-9f53-2f1e6c1d2a90"]
+    assert rejected.rejection_reason == "unsupported-format"
+    assert rejected.message == "Not a JPEG or PNG image (it is a GIF file)"
