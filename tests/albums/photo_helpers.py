@@ -13,6 +13,17 @@ from albums.models import Album
 from processing.local.worker import work_once
 from processing.runtime import config
 
+# Every state a photo passes through when all goes well, Parallel branches included.
+SUCCESSFUL_STATES = (
+    "ExtractImageMetadata",
+    "ImageTypeCheck",
+    "TransformMetadata",
+    "StoreImageMetadata",
+    "ParallelProcessing",
+    "Thumbnails",
+    "RecordSuccess",
+)
+
 
 def ticket(
     client: Client,

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from albums.models import Album, Photo
 from processing.runtime import config
-from tests.albums.photo_helpers import run_worker_until_idle, upload
+from tests.albums.photo_helpers import SUCCESSFUL_STATES, run_worker_until_idle, upload
 from tests.processing.exif_fixtures import LISBON_GPS
 from tests.processing.images import exif_block, jpeg, orientation_card, stored_for
 
@@ -134,15 +134,7 @@ def test_the_execution_page_lists_every_state(
     photo_id = upload(alice_client, alices_album, turned_photo)
     run_worker_until_idle()
     html = alice_client.get(reverse("albums:execution", args=[photo_id])).content.decode()
-    for state in (
-        "ExtractImageMetadata",
-        "ImageTypeCheck",
-        "TransformMetadata",
-        "StoreImageMetadata",
-        "ParallelProcessing",
-        "Thumbnails",
-        "RecordSuccess",
-    ):
+    for state in SUCCESSFUL_STATES:
         assert f'data-state="{state}"' in html
     assert html.count("state--succeeded") == 7
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from django.core.mail import EmailMessage
+from playwright.sync_api import Locator, Page, expect
 from pytest_django.fixtures import Settings
 
 from accounts.models import User
 from albums.models import Album
 from processing.local import worker
+from tests.albums.photo_helpers import SUCCESSFUL_STATES
 from tests.conftest import PASSWORD, make_user
 from tests.processing.exif_fixtures import LISBON_GPS
 from tests.processing.images import TOP_LEFT, exif_block, jpeg, orientation_card, png, stored_for
@@ -37,11 +40,25 @@ def log_in(page: Page, user: User) -> None:
     expect(page.get_by_role("heading", name="Your albums")).to_be_visible()
 
 
-def test_upload_three_files_and_watch_them_become_cards(
-    page: Page, running_worker: None, tmp_path: Path
+def top_left_of(image: Locator) -> tuple[int, int, list[int]]:
+    """Natural size and the colour a quarter in from the top-left corner, read from the pixels."""
+    expect(image).to_have_js_property("complete", True)
+    return image.evaluate(
+        """img => {
+            const canvas = document.createElement('canvas');
+            canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+            const context = canvas.getContext('2d');
+            context.drawImage(img, 0, 0);
+            const pixel = context.getImageData(
+                img.naturalWidth / 4, img.naturalHeight / 4, 1, 1).data;
+            return [img.naturalWidth, img.naturalHeight, Array.from(pixel.slice(0, 3))];
+        }"""
+    )
+
+
+def test_sign_up_create_an_album_upload_three_files_and_see_the_results(
+    page: Page, running_worker: None, tmp_path: Path, mailoutbox: list[EmailMessage]
 ) -> None:
-    gina = make_user("gina@example.com")
-    album = Album.objects.create(owner=gina, name="Lisbon")
     turned = tmp_path / "lisbon-tram.jpg"
     turned.write_bytes(
         jpeg(
@@ -60,8 +77,19 @@ def test_upload_three_files_and_watch_them_become_cards(
     notes = tmp_path / "notes.jpg"
     notes.write_text("person\nbicycle\ncar\n")
 
-    log_in(page, gina)
-    page.goto(f"/albums/{album.pk}/")
+    page.goto("/accounts/signup/")
+    page.get_by_label("Email").fill("gina@example.com")
+    page.get_by_label("Password:", exact=True).fill(PASSWORD)
+    page.get_by_label("Password (again):").fill(PASSWORD)
+    page.get_by_role("button", name="Sign Up").click()
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+", mailoutbox[-1].body)
+    assert link
+    page.goto(link.group(0))
+    page.get_by_role("button", name="Confirm").click()
+    page.get_by_label("New album").fill("Lisbon")
+    page.get_by_role("button", name="Create album").click()
+    expect(page.get_by_role("heading", name="Lisbon")).to_be_visible()
+
     page.set_input_files("#photo-files", [str(turned), str(drawing), str(notes)])
 
     cards = page.locator(".photo-card")
@@ -79,34 +107,19 @@ def test_upload_three_files_and_watch_them_become_cards(
     expect(tram).to_contain_text("Canon EOS R6")
     expect(tram).to_contain_text("1 May 2026, 09:30")
     expect(tram.get_by_role("link", name="38.71390, -9.13940")).to_be_visible()
-    image = tram.locator("img")
-    expect(image).to_have_js_property("complete", True)
-    width, height, top_left = image.evaluate(
-        """img => {
-            const canvas = document.createElement('canvas');
-            canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
-            const context = canvas.getContext('2d');
-            context.drawImage(img, 0, 0);
-            const pixel = context.getImageData(
-                img.naturalWidth / 4, img.naturalHeight / 4, 1, 1).data;
-            return [img.naturalWidth, img.naturalHeight, Array.from(pixel.slice(0, 3))];
-        }"""
-    )
+    width, height, top_left = top_left_of(tram.locator("img"))
     assert (width, height) == (250, 167)  # upright: the stored picture was portrait
+    assert all(abs(a - b) < 16 for a, b in zip(top_left, TOP_LEFT, strict=True))
+    drawing_card = page.locator(".photo-card", has_text="drawing.png")
+    expect(drawing_card).to_contain_text("640 × 480")
+    width, height, top_left = top_left_of(drawing_card.locator("img"))
+    assert (width, height) == (250, 188)
     assert all(abs(a - b) < 16 for a, b in zip(top_left, TOP_LEFT, strict=True))
 
     tram.get_by_role("link").first.click()
     page.get_by_role("link", name="Pipeline execution").click()
     expect(page.locator(".status--large")).to_have_text("Succeeded")
-    for state in (
-        "ExtractImageMetadata",
-        "ImageTypeCheck",
-        "TransformMetadata",
-        "StoreImageMetadata",
-        "ParallelProcessing",
-        "Thumbnails",
-        "RecordSuccess",
-    ):
+    for state in SUCCESSFUL_STATES:
         expect(page.locator(f'[data-state="{state}"]')).to_have_class("state state--succeeded")
 
 

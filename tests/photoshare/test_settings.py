@@ -66,23 +66,14 @@ def test_bad_values_stop_the_app_with_a_clear_message(
     assert message in result.stderr
 
 
+def print_secret_key(tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    code = "from django.conf import settings; print(settings.SECRET_KEY)"
+    return run_manage("shell", "--no-imports", "-c", code, env={}, tmp_path=tmp_path)
+
+
 def test_local_mode_generates_a_private_secret_once(tmp_path: Path) -> None:
-    first = run_manage(
-        "shell",
-        "--no-imports",
-        "-c",
-        "from django.conf import settings; print(settings.SECRET_KEY)",
-        env={},
-        tmp_path=tmp_path,
-    )
-    second = run_manage(
-        "shell",
-        "--no-imports",
-        "-c",
-        "from django.conf import settings; print(settings.SECRET_KEY)",
-        env={},
-        tmp_path=tmp_path,
-    )
+    first = print_secret_key(tmp_path)
+    second = print_secret_key(tmp_path)
     assert first.returncode == 0, first.stderr
     key_file = tmp_path / "secret_key"
     assert first.stdout.strip() == second.stdout.strip() == key_file.read_text()
