@@ -20,12 +20,19 @@ class AlbumQuerySet(models.QuerySet["Album"]):
         return self.filter(owner=user)
 
     def with_photo_stats(self) -> AlbumQuerySet:
-        """Adds ``photo_count`` and ``last_change``: the album's own edit or its newest photo."""
+        """Adds ``photo_count``, ``last_change`` (the album's own edit or its newest photo) and
+        ``cover_thumbnails`` (the thumbnails of its newest finished photo, for the cover)."""
+        newest_done = (
+            Photo.objects.filter(album=models.OuterRef("pk"), status=Photo.Status.SUCCEEDED)
+            .order_by("-created_at")
+            .values("thumbnails")[:1]
+        )
         return self.annotate(
             photo_count=models.Count("photos"),
             last_change=Greatest(
                 "updated_at", Coalesce(models.Max("photos__updated_at"), "updated_at")
             ),
+            cover_thumbnails=models.Subquery(newest_done, output_field=models.JSONField()),
         )
 
 

@@ -23,6 +23,16 @@ def photo_image_url(photo: Photo, size: int | None = None) -> str:
     return upload_signer().presigned_get(key, expires_in=settings.PHOTOSHARE_URL_SECONDS)
 
 
+@register.simple_tag
+def album_cover_url(album: object) -> str:
+    """The 250 px thumbnail of the album's newest finished photo (see with_photo_stats)."""
+    thumbnails = getattr(album, "cover_thumbnails", None) or []
+    key = next((t["key"] for t in thumbnails if t.get("size") == 250), None)
+    if key is None:
+        return ""
+    return upload_signer().presigned_get(key, expires_in=settings.PHOTOSHARE_URL_SECONDS)
+
+
 @register.filter
 def exposure(seconds: float | None) -> str:
     if not seconds:

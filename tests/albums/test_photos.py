@@ -206,3 +206,14 @@ def test_a_large_album_page_costs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(8):
         response = alice_client.get(reverse("albums:detail", args=[alices_album.pk]))
     assert response.content.decode().count('class="photo-card ') == 48
+
+
+def test_an_album_with_finished_photos_shows_the_newest_as_its_cover(
+    alice_client: Client, alices_album: Album
+) -> None:
+    upload(alice_client, alices_album, jpeg(), filename="older.jpg")
+    newest = upload(alice_client, alices_album, jpeg(), filename="newer.jpg")
+    run_worker_until_idle()
+    alice_client.get(reverse("albums:detail", args=[alices_album.pk]))  # syncs the results
+    html = alice_client.get(reverse("albums:list")).content.decode()
+    assert f"/resized/{newest}/250.jpg?expires=" in html
