@@ -11,7 +11,13 @@ import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
+import boto3
+
+from processing.adapters.aws_dynamodb import DynamoResultStore
+from processing.adapters.aws_s3 import S3BlobStore, s3_client
+from processing.adapters.aws_stepfunctions import StepFunctionsStarter
 from processing.adapters.local_db import LocalDatabase
 from processing.adapters.local_executions import LocalExecutions
 from processing.adapters.local_files import LocalBlobStore
@@ -41,6 +47,10 @@ def _int(name: str, default: int) -> int:
     return value
 
 
+def _text(name: str, default: str) -> str:
+    return os.environ.get(name, "").strip() or default
+
+
 def _sizes(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -63,6 +73,11 @@ class PipelineConfig:
     thumbnail_quality: int = DEFAULT_QUALITY
     bucket: str = "photoshare-local"
     queue_lease_seconds: int = 60
+    # aws mode: where the stack's resources are (the SAM template's outputs).
+    aws_region: str = "us-east-1"
+    results_table: str = "ImageMetadata"
+    state_machine_arn: str = ""
+    aws_endpoint_url: str | None = None  # only for tests against moto's server
 
     @classmethod
     def from_environment(cls) -> PipelineConfig:
@@ -84,27 +99,40 @@ class PipelineConfig:
             thumbnail_quality=quality,
             bucket=os.environ.get("PHOTOSHARE_BUCKET", "").strip() or "photoshare-local",
             queue_lease_seconds=_int("PHOTOSHARE_QUEUE_LEASE_SECONDS", 60),
+            aws_region=_text("PHOTOSHARE_AWS_REGION", os.environ.get("AWS_REGION", "us-east-1")),
+            results_table=_text("PHOTOSHARE_RESULTS_TABLE", "ImageMetadata"),
+            state_machine_arn=_text("PHOTOSHARE_STATE_MACHINE_ARN", ""),
+            aws_endpoint_url=_text("PHOTOSHARE_AWS_ENDPOINT_URL", "") or None,
         )
 
     def _local(self, what: str) -> None:
-        # The AWS adapters arrive with the AWS runtime; until then aws mode has none of these.
         if self.backend != "local":
-            raise ConfigurationError(f"PHOTOSHARE_BACKEND=aws has no {what} yet.")
+            raise ConfigurationError(
+                f"{what} exists only in local mode (PHOTOSHARE_BACKEND=local)."
+            )
+
+    def aws_client(self, service: str) -> Any:
+        return _aws_client(service, self.aws_region, self.aws_endpoint_url)
 
     def blob_store(self) -> BlobStore:
-        self._local("blob store (S3 adapter)")
+        if self.backend == "aws":
+            return S3BlobStore(s3_client(self.aws_region, self.aws_endpoint_url), self.bucket)
         return LocalBlobStore(self.var_dir / "media")
 
     def local_database(self) -> LocalDatabase:
-        self._local("local database")
+        self._local("The local pipeline database")
         return _database(self.var_dir / "pipeline.sqlite3")
 
     def result_store(self) -> ResultStore:
-        self._local("result store (DynamoDB adapter)")
+        if self.backend == "aws":
+            return DynamoResultStore(self.aws_client("dynamodb"), self.results_table)
         return LocalResultStore(self.local_database())
 
     def execution_starter(self) -> ExecutionStarter:
-        self._local("execution starter (Step Functions adapter)")
+        if self.backend == "aws":
+            if not self.state_machine_arn:
+                raise ConfigurationError("PHOTOSHARE_STATE_MACHINE_ARN must be set in aws mode.")
+            return StepFunctionsStarter(self.aws_client("stepfunctions"), self.state_machine_arn)
         return LocalExecutions(self.local_database())
 
     def local_executions(self) -> LocalExecutions:
@@ -112,6 +140,11 @@ class PipelineConfig:
 
     def local_queue(self) -> LocalQueue:
         return LocalQueue(self.local_database(), lease_seconds=self.queue_lease_seconds)
+
+
+@cache
+def _aws_client(service: str, region: str, endpoint_url: str | None) -> Any:
+    return boto3.client(service, region_name=region, endpoint_url=endpoint_url)
 
 
 @cache

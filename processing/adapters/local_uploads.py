@@ -85,41 +85,7 @@ class LocalUploadSigner:
         encoded = fields.get("policy", "")
         if not hmac.compare_digest(self._sign(encoded), fields.get("x-amz-signature", "")):
             raise UploadRefused("SignatureDoesNotMatch", "The policy signature does not match.")
-        try:
-            policy = json.loads(base64.b64decode(encoded, validate=True))
-            expiration = datetime.strptime(policy["expiration"], "%Y-%m-%dT%H:%M:%S.%fZ")
-            conditions = policy["conditions"]
-        except (ValueError, KeyError, TypeError):
-            raise UploadRefused("InvalidPolicyDocument", "The policy is malformed.") from None
-        if expiration.replace(tzinfo=UTC).timestamp() < (now or time.time()):
-            raise UploadRefused("AccessDenied", "Invalid according to Policy: Policy expired.")
-        values = {k: v for k, v in fields.items() if not k.startswith("x-ignore-")}
-        values["bucket"] = bucket
-        covered: set[str] = set()
-        for condition in conditions:
-            if isinstance(condition, dict):
-                for name, expected in condition.items():
-                    covered.add(name)
-                    if values.get(name) != expected:
-                        raise UploadRefused(
-                            "AccessDenied",
-                            f"Invalid according to Policy: {name} must be {expected}.",
-                        )
-            elif isinstance(condition, list) and condition[:1] == ["content-length-range"]:
-                low, high = int(condition[1]), int(condition[2])
-                if not low <= file_size <= high:
-                    raise UploadRefused(
-                        "EntityTooLarge" if file_size > high else "EntityTooSmall",
-                        f"Your proposed upload size {file_size} is outside {low}-{high} bytes.",
-                    )
-            else:
-                raise UploadRefused("InvalidPolicyDocument", "Unsupported policy condition.")
-        extra = set(values) - covered - _UNCONDITIONED
-        if extra:
-            raise UploadRefused(
-                "AccessDenied", f"Invalid according to Policy: extra fields {sorted(extra)}."
-            )
-        return AcceptedUpload(bucket, values["key"], values["Content-Type"])
+        return check_policy(bucket, fields, file_size, now=now)
 
     # -- presigned GET ------------------------------------------------------------------------
 
@@ -134,3 +100,51 @@ class LocalUploadSigner:
         if not expires.isdigit() or int(expires) < (now or time.time()):
             return False
         return hmac.compare_digest(self._sign(f"GET\n{key}\n{expires}"), signature)
+
+
+def check_policy(
+    bucket: str, fields: dict[str, str], file_size: int, *, now: float | None = None
+) -> AcceptedUpload:
+    """S3's rules for a POST form against its (base64) policy, signature aside: the policy has
+    not expired, every field is covered by a condition and meets it, and the size is in range."""
+    try:
+        policy = json.loads(base64.b64decode(fields.get("policy", ""), validate=True))
+        expiration = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
+        conditions = policy["conditions"]
+    except (ValueError, KeyError, TypeError):
+        raise UploadRefused("InvalidPolicyDocument", "The policy is malformed.") from None
+    if expiration.timestamp() < (now or time.time()):
+        raise UploadRefused("AccessDenied", "Invalid according to Policy: Policy expired.")
+    values = {k: v for k, v in fields.items() if not k.startswith("x-ignore-")}
+    values["bucket"] = bucket
+    covered: set[str] = set()
+    for condition in conditions:
+        if isinstance(condition, dict):
+            for name, expected in condition.items():
+                covered.add(name)
+                if values.get(name) != expected:
+                    raise UploadRefused(
+                        "AccessDenied",
+                        f"Invalid according to Policy: {name} must be {expected}.",
+                    )
+        elif isinstance(condition, list) and condition[:1] in (["eq"], ["starts-with"]):
+            name, expected = str(condition[1]).lstrip("$"), str(condition[2])
+            covered.add(name)
+            value = values.get(name, "")
+            if (value != expected) if condition[0] == "eq" else not value.startswith(expected):
+                raise UploadRefused("AccessDenied", f"Invalid according to Policy: {name}.")
+        elif isinstance(condition, list) and condition[:1] == ["content-length-range"]:
+            low, high = int(condition[1]), int(condition[2])
+            if not low <= file_size <= high:
+                raise UploadRefused(
+                    "EntityTooLarge" if file_size > high else "EntityTooSmall",
+                    f"Your proposed upload size {file_size} is outside {low}-{high} bytes.",
+                )
+        else:
+            raise UploadRefused("InvalidPolicyDocument", "Unsupported policy condition.")
+    extra = set(values) - covered - _UNCONDITIONED
+    if extra:
+        raise UploadRefused(
+            "AccessDenied", f"Invalid according to Policy: extra fields {sorted(extra)}."
+        )
+    return AcceptedUpload(bucket, values["key"], values["Content-Type"])

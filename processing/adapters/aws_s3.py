@@ -1,0 +1,85 @@
+"""The S3 bucket behind the BlobStore port, and S3's presigned POST and GET for the web app.
+
+Clients are injected (tests pass ones bound to moto). Throttling and server errors surface as
+TransientError so the state machine retries them; a missing key is BlobNotFound.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from processing.ports import BlobNotFound, TransientError
+
+_TRANSIENT = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "503", "500"}
+
+
+def s3_client(region: str, endpoint_url: str | None = None) -> Any:
+    """Signature version 4 always: the only one every region accepts, and the one whose presigned
+    POST carries x-amz-credential and x-amz-date under the policy."""
+    config = Config(signature_version="s3v4", s3={"addressing_style": "virtual"})
+    return boto3.client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
+
+
+def _raise_for(error: ClientError, key: str) -> None:
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    if code in ("NoSuchKey", "404", "NotFound"):
+        raise BlobNotFound(key) from error
+    if code in _TRANSIENT:
+        raise TransientError(f"S3 {code} for {key}") from error
+    raise error
+
+
+class S3BlobStore:
+    def __init__(self, client: Any, bucket: str) -> None:
+        self.client = client
+        self.bucket = bucket
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as error:
+            _raise_for(error, key)
+            raise
+
+    def put(self, key: str, data: bytes, *, content_type: str) -> None:
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+        except ClientError as error:
+            _raise_for(error, key)
+            raise
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            _raise_for(error, key)
+            raise
+
+
+class S3UploadSigner:
+    """Presigned POST tickets and GET URLs straight from S3, for the browser."""
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self.client = client
+        self.bucket = bucket
+
+    def presigned_post(
+        self, *, key: str, content_type: str, max_bytes: int, expires_in: int
+    ) -> dict[str, Any]:
+        # boto3 adds the bucket and the exact key to the policy itself; the rest is pinned here.
+        return self.client.generate_presigned_post(
+            Bucket=self.bucket,
+            Key=key,
+            Fields={"Content-Type": content_type},
+            Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
+            ExpiresIn=expires_in,
+        )
+
+    def presigned_get(self, key: str, *, expires_in: int) -> str:
+        return self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
+        )

@@ -1,0 +1,78 @@
+"""The DynamoDB results store under moto: the item shape, conditional writes, batched reads."""
+
+from typing import Any
+
+from processing.adapters.aws_dynamodb import DynamoResultStore
+from processing.metadata import extract_metadata
+from processing.results import ResultItem, Status, StoredThumbnail
+from tests.processing.aws.conftest import TABLE
+from tests.processing.exif_fixtures import LISBON_GPS
+from tests.processing.images import exif_block, jpeg
+
+
+def test_an_item_goes_from_running_through_metadata_to_succeeded(dynamodb: Any) -> None:
+    store = DynamoResultStore(dynamodb, TABLE)
+    metadata = extract_metadata(jpeg(exif=exif_block(orientation=6, make="Canon", gps=LISBON_GPS)))
+    store.record_start("p1", "arn:aws:states:eu-west-1:1:execution:Pipeline:p1")
+    store.record_metadata("p1", metadata)
+    thumbnail = StoredThumbnail(250, "private/7/resized/p1/250.jpg", 250, 167, "image/jpeg")
+    store.record_final(ResultItem("p1", Status.SUCCEEDED, thumbnails=(thumbnail,)))
+
+    item = store.get_many(["p1"])["p1"]
+    assert item.status is Status.SUCCEEDED
+    assert item.metadata == metadata  # floats, GPS and all survive Decimal and back
+    assert item.thumbnails == (thumbnail,)
+    assert item.execution_arn == "arn:aws:states:eu-west-1:1:execution:Pipeline:p1"
+    assert item.started_at is not None
+
+
+def test_a_late_start_never_overwrites_a_final_state(dynamodb: Any) -> None:
+    store = DynamoResultStore(dynamodb, TABLE)
+    store.record_start("p1", "arn:1")
+    store.record_final(ResultItem("p1", Status.REJECTED, rejection_reason="corrupt", message="x"))
+    store.record_start("p1", "arn:2")  # a repeated S3 event arriving after the end
+    store.record_metadata("p1", extract_metadata(jpeg()))
+
+    item = store.get_many(["p1"])["p1"]
+    assert (item.status, item.execution_arn, item.rejection_reason) == (
+        Status.REJECTED,
+        "arn:1",
+        "corrupt",
+    )
+    assert item.metadata is None
+
+
+class UnprocessedOnce:
+    """DynamoDB may return part of a batch as UnprocessedKeys under load, which moto never does:
+    this passes every call to the real (moto) client but defers half the keys the first time."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.calls: list[int] = []
+
+    def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        keys = RequestItems[TABLE]["Keys"]
+        self.calls.append(len(keys))
+        if len(self.calls) == 1 and len(keys) > 1:
+            half = len(keys) // 2
+            response = self.client.batch_get_item(RequestItems={TABLE: {"Keys": keys[:half]}})
+            response["UnprocessedKeys"] = {TABLE: {"Keys": keys[half:]}}
+            return response
+        return self.client.batch_get_item(RequestItems=RequestItems)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
+def test_reads_are_batches_of_100_and_unprocessed_keys_are_retried(dynamodb: Any) -> None:
+    writer = DynamoResultStore(dynamodb, TABLE)
+    ids = [f"p{i}" for i in range(250)]
+    for photo_id in ids:
+        writer.record_start(photo_id, f"arn:{photo_id}")
+    client = UnprocessedOnce(dynamodb)
+    sleeps: list[float] = []
+    found = DynamoResultStore(client, TABLE, sleep=sleeps.append).get_many([*ids, "missing"])
+
+    assert set(found) == set(ids)
+    assert client.calls == [100, 50, 100, 51]
+    assert sleeps == [0.05]

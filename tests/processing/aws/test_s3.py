@@ -1,0 +1,65 @@
+"""The S3 adapter and S3's presigned POST, under moto."""
+
+import base64
+import json
+import time
+
+import pytest
+
+from processing.adapters.aws_s3 import S3BlobStore, S3UploadSigner
+from processing.adapters.local_uploads import UploadRefused, check_policy
+from processing.ports import BlobNotFound
+from tests.processing.aws.conftest import BUCKET
+
+KEY = "private/7/uploads/3/0b5c3c4e-8a8f-4a65-9f53-2f1e6c1d2a90.jpg"
+
+
+def test_objects_round_trip_with_their_content_type(s3) -> None:
+    store = S3BlobStore(s3, BUCKET)
+    store.put(KEY, b"\xff\xd8\xffdata", content_type="image/jpeg")
+    assert store.get(KEY) == b"\xff\xd8\xffdata"
+    assert s3.head_object(Bucket=BUCKET, Key=KEY)["ContentType"] == "image/jpeg"
+    store.delete(KEY)
+    with pytest.raises(BlobNotFound):
+        store.get(KEY)
+    store.delete(KEY)  # deleting what is gone is fine, as on S3
+
+
+def test_the_presigned_post_pins_key_size_type_and_expiry(s3) -> None:
+    ticket = S3UploadSigner(s3, BUCKET).presigned_post(
+        key=KEY, content_type="image/jpeg", max_bytes=25_000_000, expires_in=600
+    )
+    fields = ticket["fields"]
+    policy = json.loads(base64.b64decode(fields["policy"]))
+    assert {"key": KEY} in policy["conditions"]
+    assert {"bucket": BUCKET} in policy["conditions"]
+    assert {"Content-Type": "image/jpeg"} in policy["conditions"]
+    assert ["content-length-range", 1, 25_000_000] in policy["conditions"]
+    expires = time.mktime(time.strptime(policy["expiration"], "%Y-%m-%dT%H:%M:%SZ"))
+    assert 0 < expires - time.mktime(time.gmtime()) <= 600
+    assert ticket["url"].startswith("https://")
+
+
+def test_s3s_rules_accept_the_ticket_and_refuse_tampering(s3) -> None:
+    """moto does not enforce POST policies, so S3's rules (check_policy) are applied to the very
+    fields boto3 produced: what passes here is what S3 accepts, and what fails S3 refuses."""
+    fields = S3UploadSigner(s3, BUCKET).presigned_post(
+        key=KEY, content_type="image/jpeg", max_bytes=1000, expires_in=600
+    )["fields"]
+    assert check_policy(BUCKET, fields, 500).key == KEY
+    for tampered, size in (
+        ({**fields, "key": KEY.replace("/7/", "/8/")}, 500),
+        ({**fields, "Content-Type": "text/html"}, 500),
+        ({**fields, "acl": "public-read"}, 500),
+        (fields, 1001),
+    ):
+        with pytest.raises(UploadRefused):
+            check_policy(BUCKET, tampered, size)
+    with pytest.raises(UploadRefused, match="expired"):
+        check_policy(BUCKET, fields, 500, now=time.time() + 601)
+
+
+def test_presigned_get_urls_name_the_object_and_expire(s3) -> None:
+    url = S3UploadSigner(s3, BUCKET).presigned_get(KEY, expires_in=300)
+    assert KEY in url
+    assert "X-Amz-Expires=300" in url
