@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help setup run test test-browser lint format lock chromium bench bench-pipeline conformance clean
+.PHONY: help setup run test test-aws test-browser lint format lock chromium bench bench-pipeline conformance lambda deploy clean
 
 help:  ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -38,13 +38,17 @@ run: setup  ## Serve the app and its pipeline worker in local mode at http://127
 test: setup chromium  ## Run every test, browser tests included
 	PHOTOSHARE_CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest
 
+test-aws: setup  ## Run only the aws-mode end-to-end test (moto in server mode)
+	$(VENV)/bin/pytest -m aws
+
 test-browser: setup chromium  ## Run only the browser tests
 	PHOTOSHARE_CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest -m browser
 
-lint: setup  ## ruff, formatting and the migrations check
+lint: setup  ## ruff, formatting, the migrations check and cfn-lint on the SAM template
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/cfn-lint infra/template.yaml
 
 format: setup  ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
@@ -70,6 +74,12 @@ bench: $(VENV)/.synced-bench  ## Benchmark the processing core against libvips a
 
 bench-pipeline: $(VENV)/.synced-bench  ## Throughput and latency of the whole local pipeline
 	PYTHONPATH=. $(PY) bench/local_pipeline.py
+
+lambda: | $(UV)  ## Build the Lambda artifact (arm64, Python 3.12) into build/, no Docker needed
+	scripts/build-lambda
+
+deploy: lambda  ## Deploy the stack with your AWS credentials (see docs/deploy.md)
+	sam deploy --template-file infra/template.yaml --guided
 
 conformance: setup  ## Check the pipeline against the real photos in ../shared/corpus
 	$(PY) -m processing.conformance ../shared/corpus

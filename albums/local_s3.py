@@ -16,7 +16,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from albums.pipeline import pipeline_config, upload_signer
+from albums.pipeline import local_upload_signer, pipeline_config
 from processing.adapters.local_uploads import UploadRefused
 from processing.local.s3_events import object_created
 from processing.ports import BlobNotFound
@@ -42,7 +42,7 @@ def upload(request: HttpRequest, bucket: str) -> HttpResponse:
         return _s3_error(400, "InvalidArgument", "POST requires exactly one file upload.")
     fields = {name: request.POST[name] for name in request.POST}
     try:
-        accepted = upload_signer().verify_post(bucket, fields, upload_file.size)
+        accepted = local_upload_signer().verify_post(bucket, fields, upload_file.size)
     except UploadRefused as refused:
         status = 400 if refused.code in ("EntityTooLarge", "EntityTooSmall") else 403
         return _s3_error(status, refused.code, refused.message)
@@ -59,7 +59,7 @@ def upload(request: HttpRequest, bucket: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD"])
 def download(request: HttpRequest, bucket: str, key: str) -> HttpResponse:
     _local_only(bucket)
-    signer = upload_signer()
+    signer = local_upload_signer()
     if not signer.verify_get(key, request.GET.get("expires", ""), request.GET.get("signature", "")):
         return _s3_error(403, "AccessDenied", "Request has expired or the signature is wrong.")
     store = pipeline_config().blob_store()

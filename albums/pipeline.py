@@ -6,11 +6,22 @@ runtime (local or aws) is chosen in one place.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from django.conf import settings
 
+from processing.adapters.aws_s3 import S3UploadSigner, s3_client
 from processing.adapters.local_uploads import LocalUploadSigner
 from processing.runtime import PipelineConfig
 from processing.validation import Limits
+
+
+class UploadSigner(Protocol):
+    def presigned_post(
+        self, *, key: str, content_type: str, max_bytes: int, expires_in: int
+    ) -> dict[str, object]: ...
+
+    def presigned_get(self, key: str, *, expires_in: int) -> str: ...
 
 
 def pipeline_config() -> PipelineConfig:
@@ -23,10 +34,22 @@ def pipeline_config() -> PipelineConfig:
             max_bytes=settings.PHOTOSHARE_MAX_UPLOAD_BYTES,
         ),
         bucket=settings.PHOTOSHARE_BUCKET,
+        aws_region=settings.PHOTOSHARE_AWS_REGION,
+        results_table=settings.PHOTOSHARE_RESULTS_TABLE,
+        state_machine_arn=settings.PHOTOSHARE_STATE_MACHINE_ARN,
+        aws_endpoint_url=settings.PHOTOSHARE_AWS_ENDPOINT_URL,
     )
 
 
-def upload_signer() -> LocalUploadSigner:
+def upload_signer() -> UploadSigner:
+    """Presigned POST tickets and GET URLs: S3's own in aws mode, their local twins otherwise."""
+    if settings.PHOTOSHARE_BACKEND == "aws":
+        client = s3_client(settings.PHOTOSHARE_AWS_REGION, settings.PHOTOSHARE_AWS_ENDPOINT_URL)
+        return S3UploadSigner(client, settings.PHOTOSHARE_BUCKET)
+    return local_upload_signer()
+
+
+def local_upload_signer() -> LocalUploadSigner:
     prefix = f"{settings.PHOTOSHARE_LOCAL_S3_PREFIX}{settings.PHOTOSHARE_BUCKET}/"
     return LocalUploadSigner(
         # A key of its own, derived from the secret key, so tickets cannot be forged elsewhere.

@@ -64,6 +64,13 @@ PHOTOSHARE_MAX_UPLOAD_PIXELS = env.int("PHOTOSHARE_MAX_UPLOAD_PIXELS", 100_000_0
 PHOTOSHARE_UPLOAD_TICKET_SECONDS = env.int("PHOTOSHARE_UPLOAD_TICKET_SECONDS", 900, minimum=10)
 PHOTOSHARE_URL_SECONDS = env.int("PHOTOSHARE_URL_SECONDS", 3600, minimum=10)
 PHOTOSHARE_BUCKET = env.str("PHOTOSHARE_BUCKET", "photoshare-local")
+# aws mode: the stack's outputs (docs/deploy.md). The endpoint is only for tests against moto.
+PHOTOSHARE_AWS_REGION = env.str("PHOTOSHARE_AWS_REGION", env.str("AWS_REGION", "us-east-1"))
+PHOTOSHARE_RESULTS_TABLE = env.str("PHOTOSHARE_RESULTS_TABLE", "ImageMetadata")
+PHOTOSHARE_STATE_MACHINE_ARN = env.str("PHOTOSHARE_STATE_MACHINE_ARN", "")
+PHOTOSHARE_AWS_ENDPOINT_URL = env.str("PHOTOSHARE_AWS_ENDPOINT_URL", "") or None
+if PHOTOSHARE_BACKEND == "aws" and not env.is_set("PHOTOSHARE_BUCKET"):
+    raise ImproperlyConfigured("PHOTOSHARE_BUCKET must be set when PHOTOSHARE_BACKEND=aws.")
 # Local mode serves its "S3" under this path: the upload endpoint and presigned GETs.
 PHOTOSHARE_LOCAL_S3_PREFIX = "/local-s3/"
 

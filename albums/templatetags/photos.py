@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 from django.conf import settings
+from django.urls import reverse
 
 from albums.models import Photo
 from albums.pipeline import upload_signer
@@ -31,6 +32,21 @@ def album_cover_url(album: object) -> str:
     if key is None:
         return ""
     return upload_signer().presigned_get(key, expires_in=settings.PHOTOSHARE_URL_SECONDS)
+
+
+@register.simple_tag
+def execution_url(photo: Photo) -> str:
+    """Where a photo's pipeline execution is shown: the Step Functions console in aws mode, the
+    project's own execution page locally."""
+    if not photo.execution_arn:
+        return ""
+    if settings.PHOTOSHARE_BACKEND == "aws":
+        region = settings.PHOTOSHARE_AWS_REGION
+        return (
+            f"https://{region}.console.aws.amazon.com/states/home?region={region}"
+            f"#/v2/executions/details/{photo.execution_arn}"
+        )
+    return reverse("albums:execution", args=[photo.id])
 
 
 @register.filter

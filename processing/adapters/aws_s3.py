@@ -20,7 +20,9 @@ _TRANSIENT = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout
 def s3_client(region: str, endpoint_url: str | None = None) -> Any:
     """Signature version 4 always: the only one every region accepts, and the one whose presigned
     POST carries x-amz-credential and x-amz-date under the policy."""
-    config = Config(signature_version="s3v4", s3={"addressing_style": "virtual"})
+    # Virtual-hosted addresses on AWS; path style for an emulator at a plain host:port.
+    style = "path" if endpoint_url else "virtual"
+    config = Config(signature_version="s3v4", s3={"addressing_style": style})
     return boto3.client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
 
 

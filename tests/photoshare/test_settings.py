@@ -14,6 +14,10 @@ PRODUCTION = {
     "PHOTOSHARE_ALLOWED_HOSTS": "photos.example.com",
     "PHOTOSHARE_HTTPS": "true",
     "PHOTOSHARE_DEBUG": "false",
+    "PHOTOSHARE_BUCKET": "photoshare-photos-123456789012",
+    "PHOTOSHARE_RESULTS_TABLE": "photoshare-ResultsTable-ABC",
+    "PHOTOSHARE_STATE_MACHINE_ARN": "arn:aws:states:eu-west-1:123456789012:stateMachine:Pipeline",
+    "PHOTOSHARE_AWS_REGION": "eu-west-1",
 }
 
 
@@ -45,6 +49,7 @@ def test_check_deploy_passes_with_production_values(tmp_path: Path) -> None:
     ("override", "message"),
     [
         ({"PHOTOSHARE_BACKEND": "gcp"}, "PHOTOSHARE_BACKEND must be one of local, aws"),
+        ({"PHOTOSHARE_BUCKET": ""}, "PHOTOSHARE_BUCKET must be set when PHOTOSHARE_BACKEND=aws"),
         (
             {"PHOTOSHARE_SECRET_KEY": ""},
             "PHOTOSHARE_SECRET_KEY must be set when PHOTOSHARE_BACKEND=aws",

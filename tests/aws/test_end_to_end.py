@@ -1,0 +1,211 @@
+"""aws mode end to end, without an AWS account: Django against moto in server mode.
+
+The browser's part is played by an HTTP client that POSTs the presigned form to moto's S3; the
+S3 notification S3 would send goes to the S3Trigger handler, which starts the execution in (moto's)
+Step Functions; moto cannot run Lambda code without Docker, so the local runner stands in for Step
+Functions, executing the same definition with every task on the AWS adapters (S3 and DynamoDB in
+moto); and the gallery shows the result read from DynamoDB. `make test-aws` runs this alone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from django.test import Client
+from django.urls import reverse
+from moto.server import ThreadedMotoServer
+from pytest_django.fixtures import Settings
+
+from albums.models import Album, Photo
+from processing.handlers import s3_trigger
+from processing.local.pipeline import current_definition, resources
+from processing.local.s3_events import object_created
+from processing.statemachine.runner import Runner
+from tests.processing.exif_fixtures import LISBON_GPS
+from tests.processing.images import exif_block, jpeg, orientation_card, stored_for
+
+pytestmark = [pytest.mark.aws, pytest.mark.django_db]
+REGION = "eu-west-1"
+BUCKET = "photoshare-e2e"
+TABLE = "ImageMetadata"
+DEFINITION = Path(__file__).resolve().parents[2] / "infra/statemachine/photo_pipeline.asl.json"
+
+
+@pytest.fixture
+def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    yield endpoint
+    # moto keeps its state per process, across servers: start the next test from nothing.
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))
+    server.stop()
+
+
+@pytest.fixture
+def stack(moto_server: str, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """What `sam deploy` would create, created in moto; both halves configured for aws mode."""
+    s3 = boto3.client("s3", region_name=REGION, endpoint_url=moto_server)
+    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    boto3.client("dynamodb", region_name=REGION, endpoint_url=moto_server).create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "photoId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "photoId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    machine = boto3.client("stepfunctions", region_name=REGION, endpoint_url=moto_server)
+    arn = machine.create_state_machine(
+        name="PhotoPipeline",
+        definition=DEFINITION.read_text(),
+        roleArn="arn:aws:iam::123456789012:role/photoshare",
+    )["stateMachineArn"]
+    values = {
+        "PHOTOSHARE_BACKEND": "aws",
+        "PHOTOSHARE_BUCKET": BUCKET,
+        "PHOTOSHARE_RESULTS_TABLE": TABLE,
+        "PHOTOSHARE_STATE_MACHINE_ARN": arn,
+        "PHOTOSHARE_AWS_REGION": REGION,
+        "PHOTOSHARE_AWS_ENDPOINT_URL": moto_server,
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)  # the Lambda side reads the environment
+        setattr(settings, name, value)  # the Django side reads its settings
+    return {"endpoint": moto_server, "state_machine": arn}
+
+
+def post_form(url: str, fields: dict[str, str], data: bytes, content_type: str) -> int:
+    """A multipart POST as a browser sends it: the fields, then the file, last."""
+    boundary = uuid.uuid4().hex
+    body = b""
+    for name, value in fields.items():
+        body += (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        ).encode()
+    body += (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="upload"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def run_pipeline(execution_input: dict[str, Any], arn: str) -> str:
+    """What Step Functions would do with the execution: the same definition, the same tasks."""
+    execution = Runner(current_definition(), resources()).run(
+        execution_input, context={"Execution": {"Id": arn}}
+    )
+    return execution.status
+
+
+def test_upload_to_s3_pipeline_to_dynamodb_and_the_gallery(
+    stack: dict[str, str], alice_client: Client, alices_album: Album
+) -> None:
+    photo_bytes = jpeg(
+        stored_for(orientation_card(1200, 800), 6),
+        exif=exif_block(orientation=6, make="Canon", model="Canon EOS R6", gps=LISBON_GPS),
+    )
+    ticket = alice_client.post(
+        reverse("albums:upload-ticket", args=[alices_album.pk]),
+        json.dumps({"filename": "tram.jpg", "contentType": "image/jpeg", "size": len(photo_bytes)}),
+        content_type="application/json",
+    ).json()
+    upload = ticket["upload"]
+    assert upload["url"].startswith(stack["endpoint"])  # straight to S3, never through Django
+    assert post_form(upload["url"], upload["fields"], photo_bytes, "image/jpeg") == 204
+
+    key = upload["fields"]["key"]
+    s3 = boto3.client("s3", region_name=REGION, endpoint_url=stack["endpoint"])
+    assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == photo_bytes
+
+    started = s3_trigger.handler(object_created(BUCKET, key, photo_bytes), None)["started"]
+    assert [s["objectID"] for s in started] == [ticket["photoId"]]
+    machine = boto3.client("stepfunctions", region_name=REGION, endpoint_url=stack["endpoint"])
+    executions = machine.list_executions(stateMachineArn=stack["state_machine"])["executions"]
+    assert [e["name"] for e in executions] == [ticket["photoId"]]
+    execution_input = json.loads(
+        machine.describe_execution(executionArn=started[0]["executionArn"])["input"]
+    )
+
+    assert run_pipeline(execution_input, started[0]["executionArn"]) == "SUCCEEDED"
+
+    statuses = alice_client.get(
+        reverse("albums:statuses", args=[alices_album.pk]), {"ids": ticket["photoId"]}
+    ).json()
+    assert statuses["photos"][0]["status"] == "SUCCEEDED"
+    photo = Photo.objects.get(pk=ticket["photoId"])
+    assert (photo.display_width, photo.display_height, photo.camera_model) == (
+        1200,
+        800,
+        "Canon EOS R6",
+    )
+    assert photo.latitude == pytest.approx(38.7139, abs=1e-4)
+
+    gallery = alice_client.get(reverse("albums:detail", args=[alices_album.pk])).content.decode()
+    thumbnail_url = re.search(r'<img class="photo-card__image" src="([^"]+)"', gallery).group(1)
+    thumbnail_url = thumbnail_url.replace("&amp;", "&")
+    assert thumbnail_url.startswith(f"{stack['endpoint']}/{BUCKET}/private/")
+    with urllib.request.urlopen(thumbnail_url) as response:
+        assert response.read()[:3] == b"\xff\xd8\xff"
+
+    page = alice_client.get(reverse("albums:photo", args=[photo.pk])).content.decode()
+    console = (
+        f"https://{REGION}.console.aws.amazon.com/states/home?region={REGION}"
+        f"#/v2/executions/details/{started[0]['executionArn']}"
+    )
+    assert console in page.replace("&amp;", "&")
+
+
+def test_a_rejected_upload_is_recorded_in_dynamodb_with_its_reason(
+    stack: dict[str, str], alice_client: Client, alices_album: Album
+) -> None:
+    text = b"person\nbicycle\n"
+    ticket = alice_client.post(
+        reverse("albums:upload-ticket", args=[alices_album.pk]),
+        json.dumps({"filename": "notes.jpg", "contentType": "image/jpeg", "size": len(text)}),
+        content_type="application/json",
+    ).json()
+    upload = ticket["upload"]
+    assert post_form(upload["url"], upload["fields"], text, "image/jpeg") == 204
+    started = s3_trigger.handler(object_created(BUCKET, upload["fields"]["key"], text), None)
+    execution = started["started"][0]
+    photo_input = {
+        "s3Bucket": BUCKET,
+        "s3Key": upload["fields"]["key"],
+        "objectID": ticket["photoId"],
+    }
+    assert run_pipeline(photo_input, execution["executionArn"]) == "FAILED"
+
+    card = alice_client.get(
+        reverse("albums:statuses", args=[alices_album.pk]), {"ids": ticket["photoId"]}
+    ).json()["photos"][0]
+    assert card["status"] == "REJECTED"
+    assert "Not a JPEG or PNG image" in card["html"]
