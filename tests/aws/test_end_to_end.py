@@ -30,6 +30,7 @@ from processing.handlers import s3_trigger
 from processing.local.pipeline import current_definition, resources
 from processing.local.s3_events import object_created
 from processing.statemachine.runner import Runner
+from tests.albums.photo_helpers import ticket as request_ticket
 from tests.processing.exif_fixtures import LISBON_GPS
 from tests.processing.images import exif_block, jpeg, orientation_card, stored_for
 
@@ -133,11 +134,8 @@ def test_upload_to_s3_pipeline_to_dynamodb_and_the_gallery(
         stored_for(orientation_card(1200, 800), 6),
         exif=exif_block(orientation=6, make="Canon", model="Canon EOS R6", gps=LISBON_GPS),
     )
-    ticket = alice_client.post(
-        reverse("albums:upload-ticket", args=[alices_album.pk]),
-        json.dumps({"filename": "tram.jpg", "contentType": "image/jpeg", "size": len(photo_bytes)}),
-        content_type="application/json",
-    ).json()
+    ticket = request_ticket(alice_client, alices_album, filename="tram.jpg", size=len(photo_bytes))
+    ticket = ticket.json()
     upload = ticket["upload"]
     assert upload["url"].startswith(stack["endpoint"])  # straight to S3, never through Django
     assert post_form(upload["url"], upload["fields"], photo_bytes, "image/jpeg") == 204
@@ -188,11 +186,7 @@ def test_a_rejected_upload_is_recorded_in_dynamodb_with_its_reason(
     stack: dict[str, str], alice_client: Client, alices_album: Album
 ) -> None:
     text = b"person\nbicycle\n"
-    ticket = alice_client.post(
-        reverse("albums:upload-ticket", args=[alices_album.pk]),
-        json.dumps({"filename": "notes.jpg", "contentType": "image/jpeg", "size": len(text)}),
-        content_type="application/json",
-    ).json()
+    ticket = request_ticket(alice_client, alices_album, filename="notes.jpg", size=len(text)).json()
     upload = ticket["upload"]
     assert post_form(upload["url"], upload["fields"], text, "image/jpeg") == 204
     started = s3_trigger.handler(object_created(BUCKET, upload["fields"]["key"], text), None)
