@@ -21,6 +21,8 @@ from processing.adapters.local_uploads import UploadRefused
 from processing.local.s3_events import object_created
 from processing.ports import BlobNotFound
 
+_FORM_OVERHEAD = 64 * 1024
+
 
 def _s3_error(status: int, code: str, message: str) -> HttpResponse:
     body = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
@@ -37,6 +39,11 @@ def _local_only(bucket: str) -> None:
 @require_http_methods(["POST"])
 def upload(request: HttpRequest, bucket: str) -> HttpResponse:
     _local_only(bucket)
+    # Like S3, refuse a body no ticket could allow before reading it (the form's other fields
+    # take a few kB at most).
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    if declared > settings.PHOTOSHARE_MAX_UPLOAD_BYTES + _FORM_OVERHEAD:
+        return _s3_error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum size.")
     upload_file = request.FILES.get("file")
     if upload_file is None:
         return _s3_error(400, "InvalidArgument", "POST requires exactly one file upload.")

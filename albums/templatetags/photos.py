@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django import template
 from django.conf import settings
 from django.urls import reverse
@@ -50,6 +52,21 @@ def execution_url(photo: Photo) -> str:
 
 
 @register.filter
+def camera_time(taken_at_local: str, style: str = "short") -> str:
+    """The capture time as the camera's clock showed it (not converted to the server's zone),
+    with its UTC offset when the camera recorded one."""
+    try:
+        moment = datetime.fromisoformat(taken_at_local)
+    except (TypeError, ValueError):
+        return ""
+    pattern = "%-d %b %Y, %H:%M" if style == "short" else "%-d %B %Y, %H:%M:%S"
+    text = moment.strftime(pattern)
+    if moment.tzinfo is not None and style != "short":
+        text += f" (UTC{moment.strftime('%z')[:3]}:{moment.strftime('%z')[3:]})"
+    return text
+
+
+@register.filter
 def exposure(seconds: float | None) -> str:
     if not seconds:
         return ""
@@ -95,3 +112,15 @@ def photo_thumbnail(photo: Photo, size: int) -> dict[str, object]:
 def headline(message: str) -> str:
     """The first clause of a reason ('The image is damaged or incomplete'), for small cards."""
     return message.split(": ", 1)[0]
+
+
+@register.filter
+def exposure_summary(photo: Photo) -> str:
+    """'ƒ/2.8 · 1/250 s · ISO 400 · 35 mm', leaving out what the camera did not record."""
+    parts = [
+        aperture(photo.f_number),
+        exposure(photo.exposure_time),
+        f"ISO {photo.iso}" if photo.iso else "",
+        f"{photo.focal_length:g} mm" if photo.focal_length else "",
+    ]
+    return " · ".join(part for part in parts if part)

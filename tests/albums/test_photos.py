@@ -26,6 +26,7 @@ def turned_photo() -> bytes:
         taken_at="2026:05:01 09:30:12",
         offset="+01:00",
         gps=LISBON_GPS,
+        extra_exif={0x829A: 1 / 250, 0x829D: 2.8, 0x8827: 400, 0x920A: 35.0},
     )
     return jpeg(stored_for(orientation_card(1200, 800), 6), exif=exif)
 
@@ -102,6 +103,7 @@ def test_the_gallery_shows_thumbnails_newest_first_a_page_at_a_time(
     assert "/250.jpg?expires=" in html
     assert "Canon EOS R6" in html
     assert "openstreetmap.org/?mlat=38.71390" in html
+    assert "1 May 2026, 09:30" in html  # as the camera showed it, not converted to UTC (08:30)
 
     for i in range(50):
         Photo.objects.create(album=alices_album, original_filename=f"filler-{i}.jpg")
@@ -120,6 +122,8 @@ def test_the_photo_page_shows_every_field_and_the_execution_link(
         "1200 × 800 px",
         "stored 800 × 1200, turned upright",
         "2026-05-01T09:30:12+01:00",
+        "1 May 2026, 09:30:12 (UTC+01:00)",  # the camera's own clock, with its offset
+        "ƒ/2.8 · 1/250 s · ISO 400 · 35 mm",
         "Canon EOS R6",
         "38.71390, -9.13940",
         "/1024.jpg?expires=",

@@ -156,3 +156,14 @@ def test_storage_downloads_need_a_valid_signature(
     assert Client().get(url).status_code == 200
     assert Client().get(url.split("?")[0]).status_code == 403
     assert Client().get(url.replace("signature=", "signature=0")).status_code == 403
+
+
+def test_a_body_larger_than_any_ticket_allows_is_refused_unread(
+    alice_client: Client, alices_album: Album, settings: Settings
+) -> None:
+    settings.PHOTOSHARE_MAX_UPLOAD_BYTES = 1000
+    body = ticket(alice_client, alices_album, size=1000).json()
+    response = post_to_storage(body, b"x" * 200_000)
+    assert response.status_code == 400
+    assert b"EntityTooLarge" in response.content
+    assert stored_keys() == []
