@@ -44,10 +44,11 @@ test-aws: setup  ## Run only the aws-mode end-to-end test (moto in server mode)
 test-browser: setup chromium  ## Run only the browser tests
 	PHOTOSHARE_CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest -m browser
 
-lint: setup  ## ruff, formatting, the migrations check and cfn-lint on the SAM template
+lint: setup  ## ruff, formatting, mypy, the migrations check and cfn-lint on the SAM template
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/mypy
 	$(VENV)/bin/cfn-lint infra/template.yaml
 
 format: setup  ## Apply ruff's fixes and formatting

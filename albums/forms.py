@@ -10,7 +10,7 @@ from accounts.models import User
 from albums.models import ALBUM_NAME_MAX_LENGTH, Album
 
 
-class AlbumForm(forms.ModelForm):  # type: ignore[type-arg]
+class AlbumForm(forms.ModelForm):
     class Meta:
         model = Album
         fields = ("name",)

@@ -13,6 +13,7 @@ import mimetypes
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -49,7 +50,7 @@ def upload(request: HttpRequest, bucket: str) -> HttpResponse:
         return _s3_error(400, "InvalidArgument", "POST requires exactly one file upload.")
     fields = {name: request.POST[name] for name in request.POST}
     try:
-        accepted = local_upload_signer().verify_post(bucket, fields, upload_file.size)
+        accepted = local_upload_signer().verify_post(bucket, fields, upload_file.size or 0)
     except UploadRefused as refused:
         status = 400 if refused.code in ("EntityTooLarge", "EntityTooSmall") else 403
         return _s3_error(status, refused.code, refused.message)
@@ -64,7 +65,7 @@ def upload(request: HttpRequest, bucket: str) -> HttpResponse:
 
 @login_not_required
 @require_http_methods(["GET", "HEAD"])
-def download(request: HttpRequest, bucket: str, key: str) -> HttpResponse:
+def download(request: HttpRequest, bucket: str, key: str) -> HttpResponseBase:
     _local_only(bucket)
     signer = local_upload_signer()
     if not signer.verify_get(key, request.GET.get("expires", ""), request.GET.get("signature", "")):

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods
@@ -20,18 +20,19 @@ from albums.models import Photo
 from albums.pipeline import pipeline_config
 from albums.services import UploadNotAllowed, photo_delete, photo_upload_start, photos_refresh
 from albums.views import _get_album_for_user
+from photoshare.auth import AuthenticatedRequest
 
 MAX_STATUS_IDS = 200
 
 
-def _get_photo_for_user(request: HttpRequest, photo_id: UUID) -> Photo:
+def _get_photo_for_user(request: AuthenticatedRequest, photo_id: UUID) -> Photo:
     return get_object_or_404(
         Photo.objects.owned_by(request.user).select_related("album"), pk=photo_id
     )
 
 
 @require_http_methods(["POST"])
-def upload_ticket(request: HttpRequest, album_id: int) -> JsonResponse:
+def upload_ticket(request: AuthenticatedRequest, album_id: int) -> JsonResponse:
     """{filename, contentType, size} in; a presigned POST ticket (or a plain-words error) out."""
     album = _get_album_for_user(request, album_id)
     try:
@@ -51,7 +52,7 @@ def upload_ticket(request: HttpRequest, album_id: int) -> JsonResponse:
 
 
 @require_http_methods(["GET"])
-def photo_statuses(request: HttpRequest, album_id: int) -> JsonResponse:
+def photo_statuses(request: AuthenticatedRequest, album_id: int) -> JsonResponse:
     """The cards of the given photos, brought up to date from the results store in batches."""
     album = _get_album_for_user(request, album_id)
     ids = [part for part in request.GET.get("ids", "").split(",") if part][:MAX_STATUS_IDS]
@@ -74,14 +75,14 @@ def photo_statuses(request: HttpRequest, album_id: int) -> JsonResponse:
 
 
 @require_http_methods(["GET"])
-def photo_detail(request: HttpRequest, photo_id: UUID) -> HttpResponse:
+def photo_detail(request: AuthenticatedRequest, photo_id: UUID) -> HttpResponse:
     photo = _get_photo_for_user(request, photo_id)
     photos_refresh([photo])
     return render(request, "albums/photo_detail.html", {"photo": photo, "album": photo.album})
 
 
 @require_http_methods(["GET", "POST"])
-def photo_delete_view(request: HttpRequest, photo_id: UUID) -> HttpResponse:
+def photo_delete_view(request: AuthenticatedRequest, photo_id: UUID) -> HttpResponse:
     photo = _get_photo_for_user(request, photo_id)
     album = photo.album
     if request.method == "POST":
@@ -93,7 +94,7 @@ def photo_delete_view(request: HttpRequest, photo_id: UUID) -> HttpResponse:
 
 
 @require_http_methods(["GET"])
-def photo_execution(request: HttpRequest, photo_id: UUID) -> HttpResponse:
+def photo_execution(request: AuthenticatedRequest, photo_id: UUID) -> HttpResponse:
     """The local counterpart of the Step Functions console for this photo's execution."""
     photo = _get_photo_for_user(request, photo_id)
     photos_refresh([photo])

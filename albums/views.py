@@ -5,29 +5,30 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from albums import services
 from albums.forms import AlbumForm
 from albums.models import Album
+from photoshare.auth import AuthenticatedRequest
 
 PHOTOS_PER_PAGE = 48
 
 
-def _get_album_for_user(request: HttpRequest, album_id: int) -> Album:
+def _get_album_for_user(request: AuthenticatedRequest, album_id: int) -> Album:
     """The signed-in user's album, or 404: someone else's album must look exactly like no album."""
     return get_object_or_404(Album.objects.owned_by(request.user), pk=album_id)
 
 
-def _posted(request: HttpRequest) -> QueryDict | None:
+def _posted(request: AuthenticatedRequest) -> QueryDict | None:
     """Form data on POST, even an empty body (which must be a form error, not a blank form)."""
     return request.POST if request.method == "POST" else None
 
 
 @require_http_methods(["GET", "POST"])
-def album_list(request: HttpRequest) -> HttpResponse:
+def album_list(request: AuthenticatedRequest) -> HttpResponse:
     form = AlbumForm(_posted(request), owner=request.user)
     if request.method == "POST" and form.is_valid():
         album = form.save()
@@ -38,7 +39,7 @@ def album_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET"])
-def album_detail(request: HttpRequest, album_id: int) -> HttpResponse:
+def album_detail(request: AuthenticatedRequest, album_id: int) -> HttpResponse:
     """The gallery: newest first, a page at a time, with the upload area."""
     album = _get_album_for_user(request, album_id)
     photos = album.photos.select_related("album").order_by("-created_at", "-pk")
@@ -54,7 +55,7 @@ def album_detail(request: HttpRequest, album_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def album_rename(request: HttpRequest, album_id: int) -> HttpResponse:
+def album_rename(request: AuthenticatedRequest, album_id: int) -> HttpResponse:
     album = _get_album_for_user(request, album_id)
     old_name = album.name
     form = AlbumForm(_posted(request), instance=album, owner=request.user)
@@ -67,7 +68,7 @@ def album_rename(request: HttpRequest, album_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def album_delete(request: HttpRequest, album_id: int) -> HttpResponse:
+def album_delete(request: AuthenticatedRequest, album_id: int) -> HttpResponse:
     album = _get_album_for_user(request, album_id)
     if request.method == "POST":
         name = album.name

@@ -6,6 +6,7 @@ what it expected, so a typo in production fails at start-up instead of half-way 
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Mapping
 
@@ -18,10 +19,10 @@ _FALSE = {"0", "false", "no", "off"}
 class Env:
     """Reads variables from a mapping (``os.environ`` by default) with defaults and validation."""
 
-    def __init__(self, source: Mapping[str, str] | None = None) -> None:
+    def __init__(self, source: Mapping[builtins.str, builtins.str] | None = None) -> None:
         self._source = os.environ if source is None else source
 
-    def _raw(self, name: str) -> str | None:
+    def _raw(self, name: builtins.str) -> builtins.str | None:
         value = self._source.get(name)
         if value is None or value.strip() == "":
             return None
@@ -30,7 +31,7 @@ class Env:
     def is_set(self, name: str) -> bool:
         return self._raw(name) is not None
 
-    def str(self, name: str, default: str | None = None) -> str:
+    def str(self, name: str, default: builtins.str | None = None) -> builtins.str:
         value = self._raw(name)
         if value is None:
             if default is None:
@@ -38,7 +39,7 @@ class Env:
             return default
         return value
 
-    def bool(self, name: str, default: bool) -> bool:
+    def bool(self, name: builtins.str, default: bool) -> bool:
         value = self._raw(name)
         if value is None:
             return default
@@ -49,7 +50,7 @@ class Env:
             return False
         raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}.")
 
-    def int(self, name: str, default: int, *, minimum: int | None = None) -> int:
+    def int(self, name: builtins.str, default: int, *, minimum: int | None = None) -> int:
         value = self._raw(name)
         if value is None:
             return default
@@ -61,13 +62,17 @@ class Env:
             raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}.")
         return number
 
-    def list(self, name: str, default: list[str]) -> list[str]:
+    def list(
+        self, name: builtins.str, default: builtins.list[builtins.str]
+    ) -> builtins.list[builtins.str]:
         value = self._raw(name)
         if value is None:
             return list(default)
         return [item.strip() for item in value.split(",") if item.strip()]
 
-    def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
+    def choice(
+        self, name: builtins.str, choices: tuple[builtins.str, ...], default: builtins.str
+    ) -> builtins.str:
         value = self.str(name, default).lower()
         if value not in choices:
             allowed = ", ".join(choices)

@@ -58,7 +58,7 @@ class ImageMetadata:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ImageMetadata:
-        fields = {name: data.get(name) for name in cls.__dataclass_fields__}
+        fields: dict[str, Any] = {name: data.get(name) for name in cls.__dataclass_fields__}
         if fields["gps"] is not None:
             fields["gps"] = GeoPoint(**fields["gps"])
         return cls(**fields)

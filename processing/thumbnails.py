@@ -93,7 +93,11 @@ def make_thumbnails(
         target = fit_within(header.width, header.height, size)
         if source.size != target:
             source = source.resize(target, Image.Resampling.LANCZOS, reducing_gap=1.0)
-        if not thumbnails and source.mode == "RGBA" and source.getextrema()[3][0] == 255:
+        if (
+            not thumbnails
+            and source.mode == "RGBA"
+            and source.getchannel("A").getextrema()[0] == 255
+        ):
             source = source.convert("RGB")  # alpha that is opaque everywhere is no reason for PNG
         thumbnails.append(_finish(source, size, header, metadata.orientation, quality))
     return thumbnails[::-1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -22,13 +23,13 @@ class LocalResultStore:
     def __init__(self, database: LocalDatabase) -> None:
         self.database = database
 
-    def _current(self, connection, photo_id: str) -> ResultItem | None:  # type: ignore[no-untyped-def]
+    def _current(self, connection: sqlite3.Connection, photo_id: str) -> ResultItem | None:
         row = connection.execute(
             "SELECT item FROM results WHERE photo_id = ?", (photo_id,)
         ).fetchone()
         return ResultItem.from_item(json.loads(row["item"])) if row else None
 
-    def _put(self, connection, item: ResultItem) -> None:  # type: ignore[no-untyped-def]
+    def _put(self, connection: sqlite3.Connection, item: ResultItem) -> None:
         connection.execute(
             "INSERT INTO results (photo_id, status, item, updated_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (photo_id) DO UPDATE SET status = excluded.status, item = excluded.item, "

@@ -63,10 +63,13 @@ def current_definition(path: Path = DEFINITION) -> dict[str, Any]:
     return _cached_definition(path, path.stat().st_mtime)
 
 
+def _as_resource(handler: Callable[[dict[str, Any], object], Any]) -> Callable[[Any], Any]:
+    """A handler as a Task resource: Lambda passes an event and a context; here there is none."""
+    return lambda event: handler(event, None)
+
+
 def resources() -> dict[str, Callable[[Any], Any]]:
-    return {
-        function_arn(name): (lambda event, fn=fn: fn(event, None)) for name, fn in FUNCTIONS.items()
-    }
+    return {function_arn(name): _as_resource(handler) for name, handler in FUNCTIONS.items()}
 
 
 def run_execution(

@@ -127,7 +127,7 @@ class Runner:
         context: dict[str, Any],
     ) -> Any:
         states = machine.get("States") or {}
-        name = machine.get("StartAt")
+        name = str(machine.get("StartAt"))
         while True:
             if name not in states:
                 raise DefinitionError(f"no state named {name!r}")
@@ -136,7 +136,7 @@ class Runner:
             with self._lock:
                 history.append(event)
             try:
-                data, name = self._run_state(name, state, data, event, history, context)
+                data, following = self._run_state(name, state, data, event, history, context)
             except (ExecutionFailed, paths.PathError) as raised:
                 failure = error_of(raised)
                 event.ended_at, event.status = self.clock(), "FAILED"
@@ -145,8 +145,9 @@ class Runner:
             event.ended_at, event.output = self.clock(), data
             if event.status == "RUNNING":
                 event.status = "SUCCEEDED"
-            if name is None:
+            if following is None:
                 return data
+            name = following
 
     def _run_state(
         self,
