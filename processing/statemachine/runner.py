@@ -74,6 +74,36 @@ class Execution:
     history: list[HistoryEvent] = field(default_factory=list)
 
 
+@dataclass
+class _Step:
+    """One state being run: its definition, its history line, the execution's shared history,
+    and the context object (``$$``) as this state sees it."""
+
+    state: Mapping[str, Any]
+    event: HistoryEvent
+    history: list[HistoryEvent]
+    context: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.event.state
+
+    def parameters(self, effective: Any) -> Any:
+        """Parameters, or the effective input itself when there are none."""
+        if "Parameters" in self.state:
+            return paths.fill(self.state["Parameters"], effective, self.context)
+        return effective
+
+    def output_path(self, value: Any) -> Any:
+        return paths.select(self.state.get("OutputPath", "$"), value, self.context)
+
+    def output(self, data: Any, result: Any) -> Any:
+        """ResultSelector, then ResultPath into the state's raw input, then OutputPath."""
+        if "ResultSelector" in self.state:
+            result = paths.fill(self.state["ResultSelector"], result, self.context)
+        return self.output_path(paths.write(self.state.get("ResultPath", "$"), data, result))
+
+
 def error_of(exception: BaseException) -> ExecutionFailed:
     """How Step Functions sees an exception raised by a Lambda function."""
     if isinstance(exception, ExecutionFailed):
@@ -135,8 +165,9 @@ class Runner:
             event = HistoryEvent(name, state.get("Type", "?"), branch, self.clock(), data)
             with self._lock:
                 history.append(event)
+            step = _Step(state, event, history, {**context, "State": {"Name": name}})
             try:
-                data, following = self._run_state(name, state, data, event, history, context)
+                data, following = self._run_state(step, data)
             except (ExecutionFailed, paths.PathError) as raised:
                 failure = error_of(raised)
                 event.ended_at, event.status = self.clock(), "FAILED"
@@ -149,18 +180,10 @@ class Runner:
                 return data
             name = following
 
-    def _run_state(
-        self,
-        name: str,
-        state: Mapping[str, Any],
-        data: Any,
-        event: HistoryEvent,
-        history: list[HistoryEvent],
-        context: dict[str, Any],
-    ) -> tuple[Any, str | None]:
+    def _run_state(self, step: _Step, data: Any) -> tuple[Any, str | None]:
+        state, context = step.state, step.context
         kind = state.get("Type")
         following = None if state.get("End") else state.get("Next")
-        context = {**context, "State": {"Name": name}}
         if kind == "Fail":
             error = state.get("Error", "States.Fail")
             cause = state.get("Cause")
@@ -171,74 +194,52 @@ class Runner:
             raise ExecutionFailed(error, cause)
         effective = paths.select(state.get("InputPath", "$"), data, context)
         if kind == "Succeed":
-            return paths.select(state.get("OutputPath", "$"), effective, context), None
+            return step.output_path(effective), None
         if kind == "Choice":
-            for rule in state.get("Choices", []):
-                if choice_matches(rule, effective):
-                    return paths.select(state.get("OutputPath", "$"), effective, context), rule[
-                        "Next"
-                    ]
-            if "Default" not in state:
-                raise ExecutionFailed("States.NoChoiceMatched", f"no choice matched in {name}")
-            return paths.select(state.get("OutputPath", "$"), effective, context), state["Default"]
+            chosen = next(
+                (
+                    rule["Next"]
+                    for rule in state.get("Choices", [])
+                    if choice_matches(rule, effective)
+                ),
+                state.get("Default"),
+            )
+            if chosen is None:
+                raise ExecutionFailed("States.NoChoiceMatched", f"no choice matched in {step.name}")
+            return step.output_path(effective), chosen
         if kind == "Wait":
             seconds = state.get("Seconds")
             if "SecondsPath" in state:
                 seconds = paths.read(state["SecondsPath"], effective, context)
             self.sleep(float(seconds or 0))
-            return paths.select(state.get("OutputPath", "$"), effective, context), following
+            return step.output_path(effective), following
         if kind == "Pass":
-            result = (
-                state["Result"]
-                if "Result" in state
-                else self._parameters(state, effective, context)
-            )
-            return self._output(state, data, result, context), following
+            result = state["Result"] if "Result" in state else step.parameters(effective)
+            return step.output(data, result), following
         if kind in ("Task", "Parallel"):
-            return self._run_with_retries(
-                state, data, effective, event, history, context, following
-            )
-        raise DefinitionError(f"state {name!r} has unsupported type {kind!r}")
-
-    def _parameters(self, state: Mapping[str, Any], effective: Any, context: dict[str, Any]) -> Any:
-        if "Parameters" in state:
-            return paths.fill(state["Parameters"], effective, context)
-        return effective
-
-    def _output(
-        self, state: Mapping[str, Any], data: Any, result: Any, context: dict[str, Any]
-    ) -> Any:
-        if "ResultSelector" in state:
-            result = paths.fill(state["ResultSelector"], result, context)
-        combined = paths.write(state.get("ResultPath", "$"), data, result)
-        return paths.select(state.get("OutputPath", "$"), combined, context)
+            return self._run_with_retries(step, data, effective, following)
+        raise DefinitionError(f"state {step.name!r} has unsupported type {kind!r}")
 
     def _run_with_retries(
-        self,
-        state: Mapping[str, Any],
-        data: Any,
-        effective: Any,
-        event: HistoryEvent,
-        history: list[HistoryEvent],
-        context: dict[str, Any],
-        following: str | None,
+        self, step: _Step, data: Any, effective: Any, following: str | None
     ) -> tuple[Any, str | None]:
-        retriers = state.get("Retry", [])
+        retriers = step.state.get("Retry", [])
         used = [0] * len(retriers)
         while True:
-            event.attempts += 1
+            step.event.attempts += 1
             try:
-                result = self._attempt(state, effective, event, history, context)
-                return self._output(state, data, result, context), following
+                result = self._attempt(step, effective)
+                return step.output(data, result), following
             except Exception as raised:  # every error a task can raise is judged by Retry/Catch
                 failure = error_of(raised)
             delay = self._retry_delay(retriers, used, failure.error)
             if delay is not None:
                 self.sleep(delay)
                 continue
-            for catcher in state.get("Catch", []):
+            for catcher in step.state.get("Catch", []):
                 if _error_matches(catcher.get("ErrorEquals", []), failure.error):
-                    event.status, event.error, event.cause = "CAUGHT", failure.error, failure.cause
+                    step.event.status = "CAUGHT"
+                    step.event.error, step.event.cause = failure.error, failure.cause
                     caught = {"Error": failure.error, "Cause": failure.cause}
                     return paths.write(catcher.get("ResultPath", "$"), data, caught), catcher[
                         "Next"
@@ -260,32 +261,19 @@ class Runner:
             return min(delay, retrier.get("MaxDelaySeconds", delay))
         return None
 
-    def _attempt(
-        self,
-        state: Mapping[str, Any],
-        effective: Any,
-        event: HistoryEvent,
-        history: list[HistoryEvent],
-        context: dict[str, Any],
-    ) -> Any:
-        task_input = self._parameters(state, effective, context)
-        if state["Type"] == "Parallel":
-            return self._run_branches(state, task_input, event, history, context)
-        resource = self.resources.get(state.get("Resource", ""))
+    def _attempt(self, step: _Step, effective: Any) -> Any:
+        task_input = step.parameters(effective)
+        if step.state["Type"] == "Parallel":
+            return self._run_branches(step, task_input)
+        resource = self.resources.get(step.state.get("Resource", ""))
         if resource is None:
-            raise DefinitionError(f"no function for resource {state.get('Resource')!r}")
+            raise DefinitionError(f"no function for resource {step.state.get('Resource')!r}")
         return resource(task_input)
 
-    def _run_branches(
-        self,
-        state: Mapping[str, Any],
-        task_input: Any,
-        event: HistoryEvent,
-        history: list[HistoryEvent],
-        context: dict[str, Any],
-    ) -> list[Any]:
+    def _run_branches(self, step: _Step, task_input: Any) -> list[Any]:
+        event, history, context = step.event, step.history, step.context
         prefix = f"{event.branch}." if event.branch else ""
-        branches = state.get("Branches", [])
+        branches = step.state.get("Branches", [])
         with ThreadPoolExecutor(max_workers=max(1, len(branches))) as pool:
             futures = [
                 pool.submit(self._run_machine, branch, task_input, f"{prefix}{i}", history, context)
