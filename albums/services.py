@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from albums.models import Album, Photo
+from albums.models import Album, Photo, PhotoLabel
 from albums.pipeline import pipeline_config, upload_signer
 from processing.results import ResultItem, Status
 
@@ -76,9 +76,40 @@ def photos_refresh(photos: Iterable[Photo]) -> list[Photo]:
             continue
         if _apply(photo, item):
             changed.append(photo)
-    for photo in changed:
-        photo.save()
+    with transaction.atomic():
+        for photo in changed:
+            photo.save()
+        _index_labels([photo for photo in changed if photo.status == Photo.Status.SUCCEEDED])
     return changed
+
+
+def _index_labels(photos: list[Photo]) -> None:
+    """The searchable terms of finished photos: every label and every parent, once per photo."""
+    if not photos:
+        return
+    PhotoLabel.objects.filter(photo__in=photos).delete()
+    rows: list[PhotoLabel] = []
+    for photo in photos:
+        terms: dict[str, PhotoLabel] = {}
+        for label in photo.labels:
+            confidence = float(label.get("Confidence", 0))
+            names = [(label["Name"], False)] + [(p["Name"], True) for p in label.get("Parents", [])]
+            for name, is_parent in names:
+                key = str(name).casefold()[:100]
+                known = terms.get(key)
+                if known is None:
+                    terms[key] = PhotoLabel(
+                        photo=photo,
+                        term=str(name)[:100],
+                        term_key=key,
+                        confidence=confidence,
+                        is_parent=is_parent,
+                    )
+                else:
+                    known.confidence = max(known.confidence, confidence)
+                    known.is_parent = known.is_parent and is_parent
+        rows.extend(terms.values())
+    PhotoLabel.objects.bulk_create(rows)
 
 
 def _apply(photo: Photo, item: ResultItem) -> bool:
@@ -92,6 +123,7 @@ def _apply(photo: Photo, item: ResultItem) -> bool:
     photo.rejection_reason = item.rejection_reason or ""
     photo.finished_at = timezone.now()
     photo.thumbnails = [t.to_item() for t in item.thumbnails]
+    photo.labels = list(item.labels)
     metadata = item.metadata
     if metadata is not None:
         photo.format = metadata.format

@@ -11,6 +11,7 @@ urlpatterns = [
     path("albums/<int:album_id>/delete/", views.album_delete, name="delete"),
     path("albums/<int:album_id>/uploads/", photo_views.upload_ticket, name="upload-ticket"),
     path("albums/<int:album_id>/statuses/", photo_views.photo_statuses, name="statuses"),
+    path("search/", views.photo_search, name="search"),
     path("photos/<uuid:photo_id>/", photo_views.photo_detail, name="photo"),
     path("photos/<uuid:photo_id>/delete/", photo_views.photo_delete_view, name="photo-delete"),
     path("photos/<uuid:photo_id>/execution/", photo_views.photo_execution, name="execution"),

@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from albums import services
 from albums.forms import AlbumForm
-from albums.models import Album
+from albums.models import Album, Photo, PhotoLabel
 from photoshare.auth import AuthenticatedRequest
 
 PHOTOS_PER_PAGE = 48
@@ -78,3 +79,23 @@ def album_delete(request: AuthenticatedRequest, album_id: int) -> HttpResponse:
     photo_count = album.photos.count()
     context = {"album": album, "photo_count": photo_count}
     return render(request, "albums/album_delete.html", context)
+
+
+@require_http_methods(["GET"])
+def photo_search(request: AuthenticatedRequest) -> HttpResponse:
+    """The signed-in user's photos, across albums, by label; never anyone else's."""
+    query = request.GET.get("q", "").strip()[:100]
+    mine = Photo.objects.owned_by(request.user)
+    page = None
+    if query:
+        found = mine.labelled(query).select_related("album").order_by("-created_at", "-pk")
+        page = Paginator(found, PHOTOS_PER_PAGE).get_page(request.GET.get("page"))
+    # What there is to find: the user's most frequent labels, as suggestions.
+    suggestions = (
+        PhotoLabel.objects.filter(photo__album__owner=request.user, is_parent=False)
+        .values("term")
+        .annotate(photos=Count("photo"))
+        .order_by("-photos", "term")[:24]
+    )
+    context = {"query": query, "page": page, "suggestions": suggestions}
+    return render(request, "albums/search.html", context)

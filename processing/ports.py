@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol
 
+from PIL import Image
+
 from processing.metadata import ImageMetadata
+from processing.recognition.labels import Label
 from processing.results import ResultItem
 
 
@@ -37,6 +40,8 @@ class ResultStore(Protocol):
 
     def record_metadata(self, photo_id: str, metadata: ImageMetadata) -> None: ...
 
+    def record_labels(self, photo_id: str, labels: list[Label]) -> None: ...
+
     def record_final(self, item: ResultItem) -> None: ...
 
     def get_many(self, photo_ids: Iterable[str]) -> dict[str, ResultItem]: ...
@@ -49,3 +54,10 @@ class ExecutionStarter(Protocol):
     nothing and returns the existing execution's ARN."""
 
     def start(self, *, name: str, execution_input: dict[str, Any]) -> str: ...
+
+
+class Recognizer(Protocol):
+    """Names what is in a photo. Takes the upright RGB derivative (at most 1024 px a side), never
+    the original: Rekognition limits raw bytes to 5 MB, and the local models need far less."""
+
+    def recognize(self, image: Image.Image) -> list[Label]: ...

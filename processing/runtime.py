@@ -16,6 +16,11 @@ from typing import Any
 import boto3
 
 from processing.adapters.aws_dynamodb import DynamoResultStore
+from processing.adapters.aws_rekognition import (
+    DEFAULT_MAX_LABELS,
+    DEFAULT_MIN_CONFIDENCE,
+    RekognitionRecognizer,
+)
 from processing.adapters.aws_s3 import S3BlobStore, s3_client
 from processing.adapters.aws_stepfunctions import StepFunctionsStarter
 from processing.adapters.local_db import LocalDatabase
@@ -23,7 +28,8 @@ from processing.adapters.local_executions import LocalExecutions
 from processing.adapters.local_files import LocalBlobStore
 from processing.adapters.local_queue import LocalQueue
 from processing.adapters.local_results import LocalResultStore
-from processing.ports import BlobStore, ExecutionStarter, ResultStore
+from processing.ports import BlobStore, ExecutionStarter, Recognizer, ResultStore
+from processing.recognition.models.manifest import default_models_dir
 from processing.thumbnails import DEFAULT_QUALITY, DEFAULT_SIZES
 from processing.validation import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, Limits
 
@@ -78,6 +84,11 @@ class PipelineConfig:
     results_table: str = "ImageMetadata"
     state_machine_arn: str = ""
     aws_endpoint_url: str | None = None  # only for tests against moto's server
+    # Recognition: the local models, or Rekognition (the default in aws mode).
+    recognizer_name: str = "local"
+    models_dir: Path = field(default_factory=default_models_dir)
+    max_labels: int = DEFAULT_MAX_LABELS
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
 
     @classmethod
     def from_environment(cls) -> PipelineConfig:
@@ -86,6 +97,15 @@ class PipelineConfig:
             raise ConfigurationError(f"PHOTOSHARE_BACKEND must be local or aws, not {backend!r}.")
         var_dir = Path(os.environ.get("PHOTOSHARE_VAR_DIR", "").strip() or _PROJECT_ROOT / "var")
         quality = _int("PHOTOSHARE_THUMBNAIL_QUALITY", DEFAULT_QUALITY)
+        default_recognizer = "rekognition" if backend == "aws" else "local"
+        recognizer = _text("PHOTOSHARE_RECOGNIZER", default_recognizer).lower()
+        if recognizer not in ("local", "rekognition"):
+            raise ConfigurationError(
+                f"PHOTOSHARE_RECOGNIZER must be local or rekognition, not {recognizer!r}."
+            )
+        min_confidence = _int("PHOTOSHARE_RECOGNITION_MIN_CONFIDENCE", int(DEFAULT_MIN_CONFIDENCE))
+        if min_confidence > 100:
+            raise ConfigurationError("PHOTOSHARE_RECOGNITION_MIN_CONFIDENCE must be at most 100.")
         if quality > 95:
             raise ConfigurationError("PHOTOSHARE_THUMBNAIL_QUALITY must be at most 95.")
         return cls(
@@ -103,6 +123,10 @@ class PipelineConfig:
             results_table=_text("PHOTOSHARE_RESULTS_TABLE", "ImageMetadata"),
             state_machine_arn=_text("PHOTOSHARE_STATE_MACHINE_ARN", ""),
             aws_endpoint_url=_text("PHOTOSHARE_AWS_ENDPOINT_URL", "") or None,
+            recognizer_name=recognizer,
+            models_dir=default_models_dir(),
+            max_labels=_int("PHOTOSHARE_RECOGNITION_MAX_LABELS", DEFAULT_MAX_LABELS),
+            min_confidence=float(min_confidence),
         )
 
     def _local(self, what: str) -> None:
@@ -134,6 +158,18 @@ class PipelineConfig:
                 raise ConfigurationError("PHOTOSHARE_STATE_MACHINE_ARN must be set in aws mode.")
             return StepFunctionsStarter(self.aws_client("stepfunctions"), self.state_machine_arn)
         return LocalExecutions(self.local_database())
+
+    def recognizer(self) -> Recognizer:
+        if self.recognizer_name == "rekognition":
+            return RekognitionRecognizer(
+                self.aws_client("rekognition"),
+                max_labels=self.max_labels,
+                min_confidence=self.min_confidence,
+            )
+        # Imported here so aws-mode Lambdas never load onnxruntime (it is not in their artifact).
+        from processing.recognition.local import local_recognizer
+
+        return local_recognizer(self.models_dir, max_labels=self.max_labels)
 
     def local_executions(self) -> LocalExecutions:
         return LocalExecutions(self.local_database())

@@ -103,6 +103,25 @@ def make_thumbnails(
     return thumbnails[::-1]
 
 
+def upright_derivative(data: bytes, *, box: int, limits: Limits | None = None) -> Image.Image:
+    """The photo as people see it (upright, sRGB, RGB) fitting a ``box`` square: what recognition
+    looks at. Transparent areas are laid on white, as the gallery shows them."""
+    limits = limits or Limits()
+    header = read_header(data)
+    metadata = metadata_from_header(header, file_size=len(data))
+    validate_image(metadata, limits)
+    target = fit_within(header.width, header.height, box)
+    image = _normalise_mode(_decode(data, header, target, limits.max_pixels))
+    if image.size != target:
+        image = image.resize(target, Image.Resampling.LANCZOS, reducing_gap=1.0)
+    shown = _upright_srgb(image, header, metadata.orientation)
+    if shown.mode == "RGBA":
+        flat = Image.new("RGB", shown.size, "white")
+        flat.paste(shown, mask=shown.getchannel("A"))
+        return flat
+    return shown.convert("RGB")
+
+
 def _decode(
     data: bytes, header: ImageHeader, target: tuple[int, int], max_pixels: int
 ) -> Image.Image:
@@ -171,8 +190,7 @@ def _sixteen_bit_grey_to_eight(image: Image.Image) -> Image.Image:
 def _finish(
     image: Image.Image, size: int, header: ImageHeader, orientation: int | None, quality: int
 ) -> Thumbnail:
-    upright = image.transpose(_TRANSPOSE[orientation]) if orientation in _TRANSPOSE else image
-    shown = to_srgb(upright, header.icc_profile)
+    shown = _upright_srgb(image, header, orientation)
     shown.info = {}  # nothing from the original (EXIF, ICC, text) may reach the output
     out = io.BytesIO()
     if shown.mode == "RGBA":
@@ -182,6 +200,11 @@ def _finish(
         shown.save(out, "JPEG", quality=quality)
         kind = "JPEG"
     return Thumbnail(size, shown.width, shown.height, kind, out.getvalue())
+
+
+def _upright_srgb(image: Image.Image, header: ImageHeader, orientation: int | None) -> Image.Image:
+    upright = image.transpose(_TRANSPOSE[orientation]) if orientation in _TRANSPOSE else image
+    return to_srgb(upright, header.icc_profile)
 
 
 def _plain(error: BaseException) -> str:

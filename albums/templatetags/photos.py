@@ -124,3 +124,20 @@ def exposure_summary(photo: Photo) -> str:
         f"{photo.focal_length:g} mm" if photo.focal_length else "",
     ]
     return " · ".join(part for part in parts if part)
+
+
+@register.filter
+def label_chips(photo: Photo, limit: int | None = None) -> list[dict[str, object]]:
+    """The photo's labels as chips: name, "×N" when the label has several instances, and the
+    confidence for the hover text, most confident first."""
+    chips = [
+        {
+            "name": label["Name"],
+            "count": len(label.get("Instances") or []),
+            "confidence": round(float(label.get("Confidence", 0))),
+            "parents": ", ".join(p["Name"] for p in label.get("Parents") or []),
+            "source": label.get("ModelVersion") or label.get("Recognizer") or "",
+        }
+        for label in photo.labels
+    ]
+    return chips[:limit] if limit else chips

@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from processing.adapters.local_results import now_iso
 from processing.metadata import ImageMetadata
 from processing.ports import TransientError
+from processing.recognition.labels import Label
 from processing.results import ResultItem, Status
 
 _BATCH = 100
@@ -107,6 +108,10 @@ class DynamoResultStore:
         item = ResultItem(photo_id, Status.RUNNING, metadata=metadata).to_item()
         values = {k: v for k, v in item.items() if k not in ("photoId", "thumbnails", "labels")}
         values["updatedAt"] = now_iso()
+        self._update(photo_id, values, only_if_running=True)
+
+    def record_labels(self, photo_id: str, labels: list[Label]) -> None:
+        values = {"labels": [label.to_item() for label in labels], "updatedAt": now_iso()}
         self._update(photo_id, values, only_if_running=True)
 
     def record_final(self, item: ResultItem) -> None:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from processing.adapters.local_db import LocalDatabase
 from processing.metadata import ImageMetadata
+from processing.recognition.labels import Label
 from processing.results import ResultItem, Status
 
 _FINAL = tuple(status.value for status in Status if status.is_final)
@@ -54,6 +55,16 @@ class LocalResultStore:
                 return
             base = current or ResultItem(photo_id, Status.RUNNING, started_at=at)
             self._put(connection, base.with_changes(metadata=metadata, updated_at=at))
+
+    def record_labels(self, photo_id: str, labels: list[Label]) -> None:
+        at = now_iso()
+        with self.database.write() as connection:
+            current = self._current(connection, photo_id)
+            if current is not None and current.status.is_final:
+                return
+            base = current or ResultItem(photo_id, Status.RUNNING, started_at=at)
+            items = tuple(label.to_item() for label in labels)
+            self._put(connection, base.with_changes(labels=items, updated_at=at))
 
     def record_final(self, item: ResultItem) -> None:
         at = now_iso()

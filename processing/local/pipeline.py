@@ -14,8 +14,10 @@ from processing.adapters.local_executions import LocalExecutions
 from processing.handlers import (
     extract_metadata,
     image_type_check,
+    recognize,
     record_result,
     store_image_metadata,
+    store_labels,
     thumbnails,
     transform_metadata,
 )
@@ -32,6 +34,8 @@ FUNCTIONS: dict[str, Callable[[dict[str, Any], object], Any]] = {
     "TransformMetadataFunctionArn": transform_metadata.handler,
     "StoreImageMetadataFunctionArn": store_image_metadata.handler,
     "ThumbnailsFunctionArn": thumbnails.handler,
+    "RecognizeFunctionArn": recognize.handler,
+    "StoreLabelsFunctionArn": store_labels.handler,
     "RecordResultFunctionArn": record_result.handler,
 }
 

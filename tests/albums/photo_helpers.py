@@ -21,6 +21,8 @@ SUCCESSFUL_STATES = (
     "StoreImageMetadata",
     "ParallelProcessing",
     "Thumbnails",
+    "Recognize",
+    "StoreLabels",
     "RecordSuccess",
 )
 

@@ -88,7 +88,10 @@ def test_local_mode_generates_a_private_secret_once(tmp_path: Path) -> None:
 def test_env_example_lists_every_variable_the_settings_read() -> None:
     settings_source = "".join(
         (ROOT / "photoshare" / name).read_text() for name in ("settings.py", "gunicorn_conf.py")
-    ) + "".join((ROOT / "processing" / n).read_text() for n in ("runtime.py", "local/worker.py"))
+    ) + "".join(
+        (ROOT / "processing" / n).read_text()
+        for n in ("runtime.py", "local/worker.py", "recognition/models/manifest.py")
+    )
     example = (ROOT / ".env.example").read_text()
     import re
 

@@ -65,6 +65,8 @@ def test_a_photo_goes_from_notification_to_a_succeeded_item(pipeline: PipelineCo
     ]
     branch = [(e["state"], e["status"]) for e in execution.history if e["branch"] == "0"]
     assert branch == [("Thumbnails", "SUCCEEDED")]
+    recognition = [(e["state"], e["status"]) for e in execution.history if e["branch"] == "1"]
+    assert recognition == [("Recognize", "SUCCEEDED"), ("StoreLabels", "SUCCEEDED")]
 
 
 def test_a_rejection_is_recorded_with_its_reason_and_never_retried(

@@ -1,0 +1,79 @@
+"""Recognizer on Amazon Rekognition DetectLabels.
+
+The reference architecture points Rekognition at the original in S3, so photos over 15 MB (or
+over 10,000 px a side) are never tagged. Here the request carries the upright 1024 px derivative
+as JPEG bytes, far under the 5 MB limit for bytes, and its boxes line up with what people see.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from botocore.exceptions import ClientError
+from PIL import Image
+
+from processing.ports import TransientError
+from processing.recognition.labels import Label
+
+RECOGNIZER = "rekognition"
+DEFAULT_MAX_LABELS = 10  # as the reference architecture
+DEFAULT_MIN_CONFIDENCE = 60.0
+MAX_BYTES = 5 * 1024 * 1024  # Rekognition's limit for an image passed as bytes
+_TRANSIENT = {
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "InternalServerError",
+    "LimitExceededException",
+}
+
+
+class RekognitionRecognizer:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        max_labels: int = DEFAULT_MAX_LABELS,
+        min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    ) -> None:
+        self.client = client
+        self.max_labels = max_labels
+        self.min_confidence = min_confidence
+
+    def recognize(self, image: Image.Image) -> list[Label]:
+        try:
+            response = self.client.detect_labels(
+                Image={"Bytes": jpeg_bytes(image)},
+                MaxLabels=self.max_labels,
+                MinConfidence=self.min_confidence,
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in _TRANSIENT:
+                raise TransientError(f"Rekognition {code}") from error
+            raise
+        version = str(response.get("LabelModelVersion", ""))
+        return [_label(raw, version) for raw in response.get("Labels", [])]
+
+
+def jpeg_bytes(image: Image.Image) -> bytes:
+    """The derivative as JPEG, stepping quality down in the (theoretical) case it is too big."""
+    for quality in (90, 75, 60):
+        out = io.BytesIO()
+        image.convert("RGB").save(out, "JPEG", quality=quality)
+        if out.tell() <= MAX_BYTES:
+            return out.getvalue()
+    raise ValueError("the image does not fit Rekognition's 5 MB limit for bytes")
+
+
+def _label(raw: dict[str, Any], model_version: str) -> Label:
+    return Label.from_item(
+        {
+            "Name": raw["Name"],
+            "Confidence": raw["Confidence"],
+            "Instances": [i for i in raw.get("Instances", []) if "BoundingBox" in i],
+            "Parents": raw.get("Parents", []),
+            "Recognizer": RECOGNIZER,
+            "ModelVersion": model_version,
+        }
+    )

@@ -1,0 +1,37 @@
+"""EfficientNet-Lite0, ImageNet's 1000 classes for the whole picture: preprocessing and the top
+classes. It names what a detector of 80 classes cannot (espresso, tabby cat, a breed of dog)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+INPUT_SIZE = 224
+RESIZE_TO = 256  # the short side, before the centre crop, as in training's evaluation
+
+
+def preprocess(image: Image.Image) -> np.ndarray:
+    """[1, 3, 224, 224] float32: short side to 256, centre crop, (x - 127) / 128."""
+    rgb = image.convert("RGB")
+    scale = RESIZE_TO / min(rgb.size)
+    width, height = (
+        max(INPUT_SIZE, round(rgb.width * scale)),
+        max(INPUT_SIZE, round(rgb.height * scale)),
+    )
+    resized = rgb.resize((width, height), Image.Resampling.BICUBIC)
+    left, top = (width - INPUT_SIZE) // 2, (height - INPUT_SIZE) // 2
+    crop = resized.crop((left, top, left + INPUT_SIZE, top + INPUT_SIZE))
+    pixels = (np.asarray(crop, dtype=np.float32) - 127.0) / 128.0
+    return pixels.transpose(2, 0, 1)[np.newaxis].copy()
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max())
+    return shifted / shifted.sum()
+
+
+def top_classes(logits: np.ndarray, *, k: int) -> list[tuple[int, float]]:
+    """The k most probable (class index, probability) pairs, best first."""
+    probabilities = softmax(logits.astype(np.float64))
+    best = np.argsort(-probabilities)[:k]
+    return [(int(index), float(probabilities[index])) for index in best]
