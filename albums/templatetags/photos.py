@@ -128,7 +128,7 @@ def exposure_summary(photo: Photo) -> str:
 
 @register.filter
 def label_chips(photo: Photo, limit: int | None = None) -> list[dict[str, object]]:
-    """The photo's labels as chips: name, "×N" when the label has several instances, and the
+    """The photo's labels as chips: name, a count when the label has several instances, and the
     confidence for the hover text, most confident first."""
     chips = [
         {

@@ -4,6 +4,7 @@ from typing import Any
 
 from processing.adapters.aws_dynamodb import DynamoResultStore
 from processing.metadata import extract_metadata
+from processing.recognition.labels import Label
 from processing.results import ResultItem, Status, StoredThumbnail
 from tests.processing.aws.conftest import TABLE
 from tests.processing.exif_fixtures import LISBON_GPS
@@ -76,3 +77,14 @@ def test_reads_are_batches_of_100_and_unprocessed_keys_are_retried(dynamodb: Any
     assert set(found) == set(ids)
     assert client.calls == [100, 50, 100, 51]
     assert sleeps == [0.05]
+
+
+def test_labels_are_stored_while_running_and_kept_by_the_final_write(dynamodb: Any) -> None:
+    store = DynamoResultStore(dynamodb, TABLE)
+    dog = Label("Dog", 47.4, "local", "nanodet-g/human-models-3.0.4", parents=("Animal",))
+    store.record_start("p1", "arn:1")
+    store.record_labels("p1", [dog])
+    store.record_final(ResultItem("p1", Status.SUCCEEDED))
+
+    item = store.get_many(["p1"])["p1"]
+    assert [Label.from_item(label) for label in item.labels] == [dog]

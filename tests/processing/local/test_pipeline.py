@@ -4,12 +4,16 @@ import json
 import uuid
 from pathlib import Path
 
+import pytest
+
+from processing.handlers import store_labels
 from processing.keys import UploadKey
 from processing.local.pipeline import DEFINITION, load_definition, run_execution
 from processing.local.s3_events import object_created
 from processing.local.worker import work_once
+from processing.recognition.labels import Label
 from processing.results import ResultItem, Status
-from processing.runtime import PipelineConfig
+from processing.runtime import PipelineConfig, config
 from tests.processing.exif_fixtures import LISBON_GPS
 from tests.processing.images import exif_block, jpeg, orientation_card, stored_for
 
@@ -146,3 +150,24 @@ def test_editing_the_definition_changes_what_runs(pipeline: PipelineConfig, tmp_
     assert execution.status == "SUCCEEDED"
     assert "Thumbnails" not in {event.state for event in execution.history}
     assert result(pipeline, key).thumbnails == ()
+
+
+def test_recognition_that_cannot_run_fails_the_photo_with_the_reason(
+    pipeline: PipelineConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PHOTOSHARE_MODELS_DIR", str(tmp_path / "no-models"))
+    key = upload(config(), jpeg())
+    drain(config())
+
+    item = result(config(), key)
+    assert item.status is Status.FAILED
+    assert item.error == "ModelsUnavailable"
+    assert "make models" in (item.cause or "")
+
+
+def test_labels_stored_by_the_branch_survive_the_final_write(pipeline: PipelineConfig) -> None:
+    key = upload(pipeline, jpeg())
+    dog = Label("Dog", 88.0, "local", "nanodet-g/test", parents=("Pet", "Mammal", "Animal"))
+    store_labels.handler({"objectID": key.photo_id, "labels": [dog.to_item()]})
+    pipeline.result_store().record_final(ResultItem(key.photo_id, Status.SUCCEEDED))
+    assert [Label.from_item(label) for label in result(pipeline, key).labels] == [dog]
