@@ -5,30 +5,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('albums', '0002_photo_results'),
+        ("albums", "0002_photo_results"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='photo',
-            name='labels',
+            model_name="photo",
+            name="labels",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.CreateModel(
-            name='PhotoLabel',
+            name="PhotoLabel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('term', models.CharField(max_length=100)),
-                ('term_key', models.CharField(max_length=100)),
-                ('confidence', models.FloatField()),
-                ('is_parent', models.BooleanField(default=False)),
-                ('photo', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='label_terms', to='albums.photo')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("term", models.CharField(max_length=100)),
+                ("term_key", models.CharField(max_length=100)),
+                ("confidence", models.FloatField()),
+                ("is_parent", models.BooleanField(default=False)),
+                (
+                    "photo",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="label_terms",
+                        to="albums.photo",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['term_key'], name='photo_label_term')],
-                'constraints': [models.UniqueConstraint(models.F('photo'), models.F('term_key'), name='photo_label_term_unique')],
+                "indexes": [models.Index(fields=["term_key"], name="photo_label_term")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        models.F("photo"), models.F("term_key"), name="photo_label_term_unique"
+                    )
+                ],
             },
         ),
     ]
