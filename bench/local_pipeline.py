@@ -159,8 +159,8 @@ def main() -> None:
     print("# Local pipeline benchmark\n")
     print(
         f"{os.cpu_count()} cores; {sample.label} camera-like JPEG, {len(data) / 1e6:.1f} MB; "
-        "each photo: metadata, validation, metadata stored, 250 and 1024 px thumbnails, "
-        "result recorded.\n"
+        "each photo: metadata, validation, metadata stored, 250 and 1024 px thumbnails and "
+        "recognition side by side, result recorded.\n"
     )
     print("| workers | photos | photos per second |")
     print("|---|---|---|")

@@ -2,7 +2,7 @@
 
 DIR/manifest.json lists files with `expected_labels` (COCO class names plainly visible) and
 `optional_labels` (may or may not be found). Each photo goes through what the pipeline does
-(the upright 1024 px derivative, then the local recognizer) and each label is scored by the COCO
+(the upright derivative, then the local recognizer) and each label is scored by the COCO
 class it is or belongs to (a Malamute counts as a dog): expected and found, expected and missed,
 or wrong (a COCO class neither expected nor optional). Labels outside COCO's vocabulary (Espresso,
 Seashore) cannot be checked against this manifest and are listed as unscored. Exits 1 when fewer
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     scores = []
     for entry in labelled:
         data = (arguments.directory / entry["file"]).read_bytes()
-        labels = recognizer.recognize(upright_derivative(data, box=1024))
+        labels = recognizer.recognize(upright_derivative(data, box=recognizer.image_size))
         result = score(
             entry["file"], labels, entry["expected_labels"], entry.get("optional_labels", [])
         )

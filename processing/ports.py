@@ -57,7 +57,9 @@ class ExecutionStarter(Protocol):
 
 
 class Recognizer(Protocol):
-    """Names what is in a photo. Takes the upright RGB derivative (at most 1024 px a side), never
-    the original: Rekognition limits raw bytes to 5 MB, and the local models need far less."""
+    """Names what is in a photo. It is given the upright RGB derivative, never the original:
+    Rekognition limits raw bytes to 5 MB, and the local models look at 416 and 224 px."""
+
+    image_size: int  # the box, in pixels, the derivative it wants fits in
 
     def recognize(self, image: Image.Image) -> list[Label]: ...

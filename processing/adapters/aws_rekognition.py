@@ -29,6 +29,8 @@ _TRANSIENT = {
 
 
 class RekognitionRecognizer:
+    image_size = 1024
+
     def __init__(
         self,
         client: Any,

