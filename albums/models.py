@@ -78,10 +78,15 @@ class PhotoQuerySet(models.QuerySet["Photo"]):
         return self.filter(pk__in=matching.values("photo_id"))
 
 
+_IRREGULAR_PLURALS = {"people": "person", "men": "man", "women": "woman", "children": "child"}
+
+
 def search_keys(query: str) -> list[str]:
     """The term keys a search matches: the words as typed, and "dogs" also as "dog"."""
     key = " ".join(query.split()).casefold()
     keys = [key] if key else []
+    if key in _IRREGULAR_PLURALS:
+        keys.append(_IRREGULAR_PLURALS[key])
     if len(key) > 3 and key.endswith("es"):
         keys.append(key[:-2])
     if len(key) > 2 and key.endswith("s") and not key.endswith("ss"):

@@ -141,3 +141,24 @@ def label_chips(photo: Photo, limit: int | None = None) -> list[dict[str, object
         for label in photo.labels
     ]
     return chips[:limit] if limit else chips
+
+
+@register.filter
+def label_boxes(photo: Photo) -> list[dict[str, object]]:
+    """Where each instance of a label is, in percent of the upright picture, for outlining it
+    over the preview."""
+    boxes = []
+    for label in photo.labels:
+        for instance in label.get("Instances") or []:
+            box = instance.get("BoundingBox") or {}
+            boxes.append(
+                {
+                    "name": label["Name"],
+                    "left": round(100 * float(box.get("Left", 0)), 2),
+                    "top": round(100 * float(box.get("Top", 0)), 2),
+                    "width": round(100 * float(box.get("Width", 0)), 2),
+                    "height": round(100 * float(box.get("Height", 0)), 2),
+                    "confidence": round(float(instance.get("Confidence", 0))),
+                }
+            )
+    return boxes

@@ -9,8 +9,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from albums.models import Album
+from albums.models import Album, Photo
+from albums.services import photos_refresh
 from processing.local.worker import work_once
+from processing.recognition.labels import Label
+from processing.results import ResultItem, Status
 from processing.runtime import config
 
 # Every state a photo passes through when all goes well, Parallel branches included.
@@ -75,3 +78,15 @@ def run_worker_until_idle() -> None:
     queue = settings.local_queue()
     while work_once(queue, settings):
         pass
+
+
+def finished_photo(album: Album, filename: str, labels: list[Label]) -> Photo:
+    """A photo whose pipeline stored these labels and succeeded, synced as the gallery does: for
+    tests of what is done with labels, whichever recognizer found them."""
+    photo = Photo.objects.create(album=album, original_filename=filename)
+    store = config().result_store()
+    store.record_start(str(photo.id), f"arn:local:{photo.id}")
+    store.record_labels(str(photo.id), labels)
+    store.record_final(ResultItem(str(photo.id), Status.SUCCEEDED))
+    photos_refresh([photo])
+    return photo

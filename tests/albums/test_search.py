@@ -8,10 +8,8 @@ from django.urls import reverse
 
 from accounts.models import User
 from albums.models import Album, Photo, PhotoLabel
-from albums.services import photos_refresh
 from processing.recognition.labels import BoundingBox, Instance, Label
-from processing.results import ResultItem, Status
-from processing.runtime import config
+from tests.albums.photo_helpers import finished_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -25,17 +23,6 @@ CROWD = Label(
     "nanodet-g/test",
     instances=tuple(Instance(BoundingBox(i / 10, 0.1, 0.05, 0.3), 80.0) for i in range(7)),
 )
-
-
-def finished_photo(album: Album, filename: str, labels: list[Label]) -> Photo:
-    """A photo whose pipeline stored these labels and succeeded, synced as the gallery does."""
-    photo = Photo.objects.create(album=album, original_filename=filename)
-    store = config().result_store()
-    store.record_start(str(photo.id), f"arn:local:{photo.id}")
-    store.record_labels(str(photo.id), labels)
-    store.record_final(ResultItem(str(photo.id), Status.SUCCEEDED))
-    photos_refresh([photo])
-    return photo
 
 
 def found(client: Client, query: str) -> list[str]:
@@ -69,7 +56,15 @@ def test_case_spacing_and_plurals_do_not_matter(alice_client: Client) -> None:
     assert found(alice_client, "  german   SHEPHERD ") == ["rex.jpg"]
     assert found(alice_client, "dogs") == ["rex.jpg"]
     assert found(alice_client, "bicycles") == ["rex.jpg"]
+    assert found(alice_client, "people") == ["crowd.jpg"]
     assert found(alice_client, "cat") == []
+
+
+@pytest.mark.usefixtures("alices_photos")
+def test_a_search_that_finds_nothing_says_so(alice_client: Client) -> None:
+    html = alice_client.get(reverse("albums:search"), {"q": "giraffe"}).content.decode()
+    assert "0 photos in all your albums" in html
+    assert "No photos labelled “giraffe”" in html
 
 
 @pytest.mark.usefixtures("alices_photos")

@@ -1,0 +1,70 @@
+"""Labels in the gallery and on the photo page, and search, in a real browser."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from accounts.models import User
+from albums.models import Album
+from processing.recognition.labels import BoundingBox, Instance, Label
+from tests.albums.photo_helpers import finished_photo
+from tests.browser.test_upload_flow import log_in
+from tests.conftest import make_user
+
+PEOPLE = Label(
+    "Person",
+    74.4,
+    "local",
+    "nanodet-g/test",
+    instances=tuple(Instance(BoundingBox(0.1 * i, 0.5, 0.06, 0.3), 70.0) for i in range(7)),
+)
+DOG = Label(
+    "Dog",
+    47.4,
+    "local",
+    "nanodet-g/test",
+    instances=(Instance(BoundingBox(0.17, 0.38, 0.3, 0.56), 47.4),),
+    parents=("Pet", "Mammal", "Animal"),
+)
+MALAMUTE = Label("Malamute", 37.8, "local", "efficientnet/test", parents=("Dog", "Animal"))
+
+
+@pytest.fixture
+def ines(transactional_db: None) -> User:
+    user = make_user("ines@example.com")
+    beach = Album.objects.create(owner=user, name="Beach")
+    porch = Album.objects.create(owner=user, name="Porch")
+    finished_photo(beach, "kites.jpg", [PEOPLE])
+    finished_photo(porch, "rex.jpg", [DOG, MALAMUTE])
+    # Someone else's dog must never show up in Ines's search.
+    other = make_user("olaf@example.com")
+    finished_photo(Album.objects.create(owner=other, name="Olaf's"), "olafs-dog.jpg", [DOG])
+    return user
+
+
+def test_chips_search_and_outlines(page: Page, ines: User) -> None:
+    log_in(page, ines)
+    page.get_by_role("searchbox", name="Search your photos by label").fill("animals")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Photos of “animals”")).to_be_visible()
+    expect(page.locator(".photo-card")).to_have_count(1)
+    card = page.locator(".photo-card", has_text="rex.jpg")
+    expect(card.locator(".chip", has_text="Dog")).to_have_attribute(
+        "title", "Dog: 47% confident · a kind of Pet, Mammal, Animal"
+    )
+
+    card.get_by_role("link").first.click()
+    chip = page.locator(".facts .chip", has_text="Dog")
+    expect(chip).to_contain_text("47%")
+    box = page.locator(".label-box", has_text="Dog")
+    expect(box).to_have_css("opacity", "0")
+    chip.hover()
+    expect(box).to_have_class("label-box label-box--on")
+    page.locator(".facts .chip", has_text="Malamute").click()  # a chip is a search
+    expect(page.get_by_role("heading", name="Photos of “Malamute”")).to_be_visible()
+
+    page.get_by_role("searchbox", name="Label to search for").fill("people")
+    page.get_by_role("button", name="Search").click()
+    people = page.locator(".photo-card", has_text="kites.jpg")
+    expect(people.locator(".chip")).to_have_text("Person ×7")
