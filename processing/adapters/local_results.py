@@ -6,6 +6,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from processing.adapters.local_db import LocalDatabase
 from processing.metadata import ImageMetadata
@@ -38,33 +39,25 @@ class LocalResultStore:
             (item.photo_id, item.status.value, json.dumps(item.to_item()), item.updated_at),
         )
 
-    def record_start(self, photo_id: str, execution_arn: str) -> None:
+    def _update_running(self, photo_id: str, **changes: Any) -> None:
+        """Changes an item that is still RUNNING (creating it if need be); a final item stands,
+        so a repeated or late event changes nothing."""
         at = now_iso()
         with self.database.write() as connection:
             current = self._current(connection, photo_id)
             if current is not None and current.status.is_final:
-                return  # a repeated event after the end: the result stands
+                return
             base = current or ResultItem(photo_id, Status.RUNNING, started_at=at)
-            self._put(connection, base.with_changes(execution_arn=execution_arn, updated_at=at))
+            self._put(connection, base.with_changes(**changes, updated_at=at))
+
+    def record_start(self, photo_id: str, execution_arn: str) -> None:
+        self._update_running(photo_id, execution_arn=execution_arn)
 
     def record_metadata(self, photo_id: str, metadata: ImageMetadata) -> None:
-        at = now_iso()
-        with self.database.write() as connection:
-            current = self._current(connection, photo_id)
-            if current is not None and current.status.is_final:
-                return
-            base = current or ResultItem(photo_id, Status.RUNNING, started_at=at)
-            self._put(connection, base.with_changes(metadata=metadata, updated_at=at))
+        self._update_running(photo_id, metadata=metadata)
 
     def record_labels(self, photo_id: str, labels: list[Label]) -> None:
-        at = now_iso()
-        with self.database.write() as connection:
-            current = self._current(connection, photo_id)
-            if current is not None and current.status.is_final:
-                return
-            base = current or ResultItem(photo_id, Status.RUNNING, started_at=at)
-            items = tuple(label.to_item() for label in labels)
-            self._put(connection, base.with_changes(labels=items, updated_at=at))
+        self._update_running(photo_id, labels=tuple(label.to_item() for label in labels))
 
     def record_final(self, item: ResultItem) -> None:
         at = now_iso()

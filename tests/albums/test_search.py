@@ -112,3 +112,15 @@ def test_chips_show_counts_and_confidence_on_hover(alice_client: Client, alice: 
     assert "German Shepherd" in page
     assert "a kind of Dog, Animal" in page
     assert f'href="{reverse("albums:search")}?q=German%20Shepherd"' in page
+
+
+def test_results_are_paged_and_the_pages_keep_the_query(
+    alice_client: Client, alices_album: Album
+) -> None:
+    for number in range(49):
+        finished_photo(alices_album, f"dog-{number:02}.jpg", [DOG])
+    first = alice_client.get(reverse("albums:search"), {"q": "dog"})
+    assert len(first.context["page"].object_list) == 48
+    assert 'href="?q=dog&amp;page=2"' in first.content.decode()
+    second = alice_client.get(reverse("albums:search"), {"q": "dog", "page": 2})
+    assert [p.original_filename for p in second.context["page"].object_list] == ["dog-00.jpg"]
