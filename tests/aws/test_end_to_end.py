@@ -166,6 +166,16 @@ def test_upload_to_s3_pipeline_to_dynamodb_and_the_gallery(
         "Canon EOS R6",
     )
     assert photo.latitude == pytest.approx(38.7139, abs=1e-4)
+    # Rekognition (moto's, which names every picture a phone) through DynamoDB into the gallery.
+    (label,) = photo.labels
+    assert (label["Name"], label["Recognizer"], label["ModelVersion"]) == (
+        "Mobile Phone",
+        "rekognition",
+        "3.0",
+    )
+    assert [p.pk for p in Photo.objects.owned_by(alices_album.owner).labelled("phone")] == [
+        photo.pk
+    ]
 
     gallery = alice_client.get(reverse("albums:detail", args=[alices_album.pk])).content.decode()
     thumbnail_url = re.search(r'<img class="photo-card__image" src="([^"]+)"', gallery).group(1)
