@@ -5,7 +5,8 @@ import io
 import pytest
 from PIL import Image, ImageCms
 
-from processing.thumbnails import Thumbnail, fit_within, make_thumbnails
+from processing.rejections import ImageRejected
+from processing.thumbnails import Thumbnail, fit_within, make_thumbnails, upright_derivative
 from tests.processing.exif_fixtures import LISBON_GPS
 from tests.processing.images import (
     BOTTOM_LEFT,
@@ -145,3 +146,24 @@ def test_rgb_png_and_tiny_images() -> None:
 )
 def test_fit_within(size: tuple[int, int], box: int, expected: tuple[int, int]) -> None:
     assert fit_within(*size, box) == expected
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+def test_recognition_sees_the_picture_upright_at_the_size_it_asks_for(orientation: int) -> None:
+    stored = stored_for(orientation_card(1600, 1200), orientation)
+    image = upright_derivative(jpeg(stored, exif=exif_block(orientation=orientation)), box=640)
+    assert (image.mode, image.size) == ("RGB", (640, 480))
+    for found, wanted in zip(corners(image), UPRIGHT, strict=True):
+        assert close(found, wanted), (orientation, corners(image))
+
+
+def test_recognition_sees_transparency_on_white() -> None:
+    clear = Image.new("RGBA", (300, 200), (200, 0, 0, 0))
+    image = upright_derivative(png(clear), box=1024)
+    assert (image.mode, image.size) == ("RGB", (300, 200))  # never enlarged
+    assert image.getpixel((10, 10)) == (255, 255, 255)
+
+
+def test_recognition_refuses_what_thumbnails_refuse() -> None:
+    with pytest.raises(ImageRejected):
+        upright_derivative(b"person\nbicycle\n", box=640)
