@@ -23,6 +23,7 @@ from types import FrameType
 from processing.adapters.local_queue import Job, LocalQueue
 from processing.handlers import s3_trigger
 from processing.local.pipeline import run_execution
+from processing.recognition.models.manifest import ModelsUnavailable
 from processing.runtime import PipelineConfig, config
 
 logger = logging.getLogger("processing.worker")
@@ -83,7 +84,17 @@ def _child() -> None:
     stopping: list[bool] = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(process)d: %(message)s")
+    _warm_up()
     run(lambda: bool(stopping))
+
+
+def _warm_up() -> None:
+    """Loads the recognizer before the first job (half a second for the local models), and says
+    at once, not on every photo, when the models are missing."""
+    try:
+        config().recognizer()
+    except ModelsUnavailable as error:
+        logger.warning("%s Until then every photo fails at its Recognize step.", error)
 
 
 def main(argv: list[str] | None = None) -> int:
