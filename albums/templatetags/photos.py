@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from albums.models import Photo
 from albums.pipeline import upload_signer
+from processing.recognition.labels import Label
 
 register = template.Library()
 
@@ -127,38 +128,25 @@ def exposure_summary(photo: Photo) -> str:
 
 
 @register.filter
-def label_chips(photo: Photo, limit: int | None = None) -> list[dict[str, object]]:
-    """The photo's labels as chips: name, a count when the label has several instances, and the
-    confidence for the hover text, most confident first."""
-    chips = [
-        {
-            "name": label["Name"],
-            "count": len(label.get("Instances") or []),
-            "confidence": round(float(label.get("Confidence", 0))),
-            "parents": ", ".join(p["Name"] for p in label.get("Parents") or []),
-            "source": label.get("ModelVersion") or label.get("Recognizer") or "",
-        }
-        for label in photo.labels
-    ]
-    return chips[:limit] if limit else chips
+def label_chips(photo: Photo, limit: int | None = None) -> list[Label]:
+    """The labels to show as chips, most confident first, at most ``limit``."""
+    labels = photo.recognized_labels
+    return labels[:limit] if limit else labels
 
 
 @register.filter
 def label_boxes(photo: Photo) -> list[dict[str, object]]:
     """Where each instance of a label is, in percent of the upright picture, for outlining it
     over the preview."""
-    boxes = []
-    for label in photo.labels:
-        for instance in label.get("Instances") or []:
-            box = instance.get("BoundingBox") or {}
-            boxes.append(
-                {
-                    "name": label["Name"],
-                    "left": round(100 * float(box.get("Left", 0)), 2),
-                    "top": round(100 * float(box.get("Top", 0)), 2),
-                    "width": round(100 * float(box.get("Width", 0)), 2),
-                    "height": round(100 * float(box.get("Height", 0)), 2),
-                    "confidence": round(float(instance.get("Confidence", 0))),
-                }
-            )
-    return boxes
+    return [
+        {
+            "name": label.name,
+            "left": round(100 * instance.box.left, 2),
+            "top": round(100 * instance.box.top, 2),
+            "width": round(100 * instance.box.width, 2),
+            "height": round(100 * instance.box.height, 2),
+            "confidence": round(instance.confidence),
+        }
+        for label in photo.recognized_labels
+        for instance in label.instances
+    ]

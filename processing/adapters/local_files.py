@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path, PurePosixPath
 
+from processing.files import write_atomically
 from processing.ports import BlobNotFound
 
 
@@ -26,17 +25,7 @@ class LocalBlobStore:
             raise BlobNotFound(key) from None
 
     def put(self, key: str, data: bytes, *, content_type: str) -> None:
-        # Write to a temporary file and rename, so a reader never sees half an object (as on S3).
-        path = self.path_for(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(self.path_for(key), data)
 
     def delete(self, key: str) -> None:
         self.path_for(key).unlink(missing_ok=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from processing.handlers._events import logged_step, photo_ref
+from processing.recognition.photo import recognize_photo
 from processing.runtime import config
-from processing.thumbnails import upright_derivative
 
 
 def handler(event: dict[str, Any], context: object = None) -> dict[str, Any]:
@@ -19,7 +19,5 @@ def handler(event: dict[str, Any], context: object = None) -> dict[str, Any]:
     settings = config()
     with logged_step("Recognize", photo.photo_id):
         original = settings.blob_store().get(str(photo.key))
-        recognizer = settings.recognizer()
-        image = upright_derivative(original, box=recognizer.image_size, limits=settings.limits)
-        labels = recognizer.recognize(image)
+        labels = recognize_photo(original, settings.recognizer(), limits=settings.limits)
         return {"labels": [label.to_item() for label in labels]}

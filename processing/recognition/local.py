@@ -15,7 +15,7 @@ with one thread each process more photos per second than one worker with two.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from threading import Lock
 
@@ -25,7 +25,7 @@ from PIL import Image
 from processing.recognition import classifier, detector
 from processing.recognition.labels import BoundingBox, Instance, Label, strongest_first
 from processing.recognition.models.manifest import CLASSIFIER, DETECTOR, read_manifest
-from processing.recognition.taxonomy import COCO_CLASSES, LabelName, coco_label, imagenet_labels
+from processing.recognition.taxonomy import COCO_CLASSES, coco_label, imagenet_labels
 
 RECOGNIZER = "local"
 
@@ -78,48 +78,42 @@ class LocalRecognizer:
         for detection in detections:
             by_class[COCO_CLASSES[detection.class_index]].append(detection)
 
-        confidence: dict[str, float] = {}
-        names: dict[str, LabelName] = {}
-        instances: dict[str, tuple[Instance, ...]] = {}
-        versions: dict[str, str] = {}
+        labels: dict[str, Label] = {}
         for coco_class, found in by_class.items():
             name = coco_label(coco_class)
-            names[name.name] = name
-            confidence[name.name] = 100 * max(d.score for d in found)
-            instances[name.name] = tuple(
-                _instance(d) for d in sorted(found, key=lambda d: -d.score)
+            found.sort(key=lambda d: -d.score)
+            labels[name.name] = Label(
+                name=name.name,
+                confidence=100 * found[0].score,
+                recognizer=RECOGNIZER,
+                model_version=self.detector_version,
+                instances=tuple(_instance(d) for d in found),
+                parents=name.parents,
             )
-            versions[name.name] = self.detector_version
 
         imagenet = imagenet_labels()
         for index, probability in classes:
             name = imagenet[index]
-            refined = name.coco_class
-            if name.name in confidence:  # the same thing the detector named (Zebra)
-                confidence[name.name] = max(confidence[name.name], 100 * probability)
+            same = labels.get(name.name)
+            if same is not None:  # the same thing the detector named (Zebra)
+                labels[name.name] = replace(
+                    same, confidence=max(same.confidence, 100 * probability)
+                )
                 continue
-            refines = refined is not None and refined in by_class
+            refines = name.coco_class is not None and name.coco_class in by_class
             needed = (
                 self.settings.refinement_threshold if refines else self.settings.scene_threshold
             )
-            if probability < needed:
-                continue
-            names[name.name] = name
-            confidence[name.name] = 100 * probability
-            versions[name.name] = self.classifier_version
+            if probability >= needed:
+                labels[name.name] = Label(
+                    name=name.name,
+                    confidence=100 * probability,
+                    recognizer=RECOGNIZER,
+                    model_version=self.classifier_version,
+                    parents=name.parents,
+                )
 
-        labels = [
-            Label(
-                name=label,
-                confidence=confidence[label],
-                recognizer=RECOGNIZER,
-                model_version=versions[label],
-                instances=instances.get(label, ()),
-                parents=names[label].parents,
-            )
-            for label in names
-        ]
-        return strongest_first(labels, limit=self.settings.max_labels)
+        return strongest_first(labels.values(), limit=self.settings.max_labels)
 
 
 def _instance(detection: detector.Detection) -> Instance:

@@ -240,7 +240,7 @@ def _title(words: str) -> str:
 
 @cache
 def imagenet_labels() -> tuple[LabelName, ...]:
-    lines = [line.rstrip("\n") for line in _DATA.read_text().splitlines()]
+    lines = _DATA.read_text().splitlines()
     names = [line for line in lines if line and not line.startswith("#")]
     if len(names) != 1000:
         raise ValueError(f"{_DATA.name} holds {len(names)} classes, not 1000")

