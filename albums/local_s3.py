@@ -19,7 +19,6 @@ from django.views.decorators.http import require_http_methods
 
 from albums.pipeline import local_upload_signer, pipeline_config
 from processing.adapters.local_uploads import UploadRefused
-from processing.local.s3_events import object_created
 from processing.ports import BlobNotFound
 
 _FORM_OVERHEAD = 64 * 1024
@@ -54,12 +53,11 @@ def upload(request: HttpRequest, bucket: str) -> HttpResponse:
     except UploadRefused as refused:
         status = 400 if refused.code in ("EntityTooLarge", "EntityTooSmall") else 403
         return _s3_error(status, refused.code, refused.message)
-    data = upload_file.read()
-    config = pipeline_config()
-    config.blob_store().put(accepted.key, data, content_type=accepted.content_type)
-    # Committed to the durable queue before the 204: once the browser hears success, the photo
-    # will be processed even if this server dies the next instant.
-    config.local_queue().put("s3-event", object_created(bucket, accepted.key, data))
+    # The notification is committed to the durable queue before the 204: once the browser hears
+    # success, the photo will be processed even if this server dies the next instant.
+    pipeline_config().local_bucket().put_object(
+        accepted.key, upload_file.read(), content_type=accepted.content_type
+    )
     return HttpResponse(status=204)
 
 

@@ -32,7 +32,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 from pipeline import samples  # noqa: E402  (the same generated photos as the core benchmark)
 
 from processing.keys import UploadKey  # noqa: E402
-from processing.local.s3_events import object_created  # noqa: E402
 from processing.results import Status  # noqa: E402
 from processing.runtime import PipelineConfig  # noqa: E402
 
@@ -64,8 +63,7 @@ def stop_workers(process: subprocess.Popen[bytes]) -> None:
 
 def upload(config: PipelineConfig, data: bytes) -> str:
     key = UploadKey("1", "1", str(uuid.uuid4()), "jpg")
-    config.blob_store().put(str(key), data, content_type="image/jpeg")
-    config.local_queue().put("s3-event", object_created(config.bucket, str(key), data))
+    config.local_bucket().put_object(str(key), data, content_type="image/jpeg")
     return key.photo_id
 
 

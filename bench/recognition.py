@@ -33,7 +33,6 @@ from pipeline import samples  # noqa: E402
 
 from processing.keys import UploadKey  # noqa: E402
 from processing.local.pipeline import current_definition, run_execution  # noqa: E402
-from processing.local.s3_events import object_created  # noqa: E402
 from processing.local.worker import work_once  # noqa: E402
 from processing.recognition.local import LocalRecognizer  # noqa: E402
 from processing.recognition.models.install import fetch_nanodet  # noqa: E402
@@ -106,9 +105,8 @@ def pipeline_added_latency(repeats: int) -> None:
         for round_number in range(repeats + 1):
             for name, definition in variants.items():
                 key = UploadKey("1", "1", str(uuid.uuid4()), "jpg")
-                config.blob_store().put(str(key), data, content_type="image/jpeg")
+                config.local_bucket().put_object(str(key), data, content_type="image/jpeg")
                 queue = config.local_queue()
-                queue.put("s3-event", object_created(config.bucket, str(key), data))
                 work_once(queue, config)  # the trigger: starts the execution, queues it
                 job = queue.take()
                 assert job is not None

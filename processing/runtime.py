@@ -28,6 +28,7 @@ from processing.adapters.local_executions import LocalExecutions
 from processing.adapters.local_files import LocalBlobStore
 from processing.adapters.local_queue import LocalQueue
 from processing.adapters.local_results import LocalResultStore
+from processing.local.bucket import LocalBucket
 from processing.ports import BlobStore, ExecutionStarter, Recognizer, ResultStore
 from processing.recognition.models.manifest import default_models_dir
 from processing.thumbnails import DEFAULT_QUALITY, DEFAULT_SIZES
@@ -176,6 +177,10 @@ class PipelineConfig:
 
     def local_queue(self) -> LocalQueue:
         return LocalQueue(self.local_database(), lease_seconds=self.queue_lease_seconds)
+
+    def local_bucket(self) -> LocalBucket:
+        """The bucket as S3 behaves: storing an object queues its ObjectCreated notification."""
+        return LocalBucket(self.bucket, self.blob_store(), self.local_queue())
 
 
 @cache

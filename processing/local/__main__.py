@@ -16,7 +16,6 @@ import uuid
 from pathlib import Path
 
 from processing.keys import UploadKey
-from processing.local.s3_events import object_created
 from processing.local.worker import work_once
 from processing.runtime import config
 
@@ -32,14 +31,13 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["PHOTOSHARE_BACKEND"] = "local"
         os.environ["PHOTOSHARE_VAR_DIR"] = scratch
         settings = config()
-        store, queue = settings.blob_store(), settings.local_queue()
+        bucket, queue = settings.local_bucket(), settings.local_queue()
         uploads = []
         for path in args.files:
             extension = (path.suffix.lstrip(".") or "bin").lower()
             key = UploadKey("local", "cli", str(uuid.uuid4()), extension)
             data = path.read_bytes()
-            store.put(str(key), data, content_type="application/octet-stream")
-            queue.put("s3-event", object_created(settings.bucket, str(key), data))
+            bucket.put_object(str(key), data, content_type="application/octet-stream")
             uploads.append((path, key))
         while work_once(queue, settings):
             pass

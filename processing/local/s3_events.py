@@ -3,7 +3,6 @@ records locally as in AWS (keys URL-encoded with '+' for spaces)."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -11,7 +10,7 @@ from urllib.parse import quote_plus
 
 
 def object_created(
-    bucket: str, key: str, data: bytes, *, event_name: str = "Post"
+    bucket: str, key: str, *, size: int, event_name: str = "Post"
 ) -> dict[str, Any]:
     return {
         "Records": [
@@ -29,8 +28,7 @@ def object_created(
                     "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
                     "object": {
                         "key": quote_plus(key, safe="/"),
-                        "size": len(data),
-                        "eTag": hashlib.md5(data, usedforsecurity=False).hexdigest(),
+                        "size": size,
                         "sequencer": f"{time.time_ns():016X}",
                     },
                 },

@@ -22,6 +22,7 @@ from types import FrameType
 
 from processing.adapters.local_queue import Job, LocalQueue
 from processing.handlers import s3_trigger
+from processing.local.bucket import S3_EVENT
 from processing.local.pipeline import run_execution
 from processing.recognition.models.manifest import ModelsUnavailable
 from processing.runtime import PipelineConfig, config
@@ -31,7 +32,7 @@ MAX_ATTEMPTS = 5  # a job that fails this often (a bug, not a bad photo) is set 
 
 
 def handle(job: Job, settings: PipelineConfig) -> None:
-    if job.kind == "s3-event":
+    if job.kind == S3_EVENT:
         s3_trigger.handler(job.body, None)
     elif job.kind == "execution":
         run_execution(settings.local_executions(), job.body["name"])

@@ -9,7 +9,6 @@ import pytest
 from processing.handlers import store_labels
 from processing.keys import UploadKey
 from processing.local.pipeline import DEFINITION, load_definition, run_execution
-from processing.local.s3_events import object_created
 from processing.local.worker import work_once
 from processing.recognition.labels import Label
 from processing.results import ResultItem, Status
@@ -20,8 +19,7 @@ from tests.processing.images import exif_block, jpeg, orientation_card, stored_f
 
 def upload(pipeline: PipelineConfig, data: bytes, extension: str = "jpg") -> UploadKey:
     key = UploadKey("7", "3", str(uuid.uuid4()), extension)
-    pipeline.blob_store().put(str(key), data, content_type="image/jpeg")
-    pipeline.local_queue().put("s3-event", object_created(pipeline.bucket, str(key), data))
+    pipeline.local_bucket().put_object(str(key), data, content_type="image/jpeg")
     return key
 
 
@@ -112,7 +110,7 @@ def test_a_repeated_notification_starts_nothing_new(pipeline: PipelineConfig) ->
     data = jpeg()
     key = upload(pipeline, data)
     drain(pipeline)
-    pipeline.local_queue().put("s3-event", object_created(pipeline.bucket, str(key), data))
+    pipeline.local_bucket().announce(str(key), size=len(data))
     drain(pipeline)
 
     database = pipeline.local_database().read()
@@ -121,8 +119,7 @@ def test_a_repeated_notification_starts_nothing_new(pipeline: PipelineConfig) ->
 
 
 def test_keys_outside_the_upload_layout_start_nothing(pipeline: PipelineConfig) -> None:
-    event = object_created(pipeline.bucket, "private/7/resized/abc/250.jpg", b"x")
-    pipeline.local_queue().put("s3-event", event)
+    pipeline.local_bucket().announce("private/7/resized/abc/250.jpg", size=1)
     drain(pipeline)
     assert (
         pipeline.local_database().read().execute("SELECT COUNT(*) FROM executions").fetchone()[0]

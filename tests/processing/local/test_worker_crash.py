@@ -11,7 +11,6 @@ from pathlib import Path
 from PIL import Image
 
 from processing.keys import UploadKey
-from processing.local.s3_events import object_created
 from processing.results import Status
 from processing.runtime import PipelineConfig
 from tests.processing.images import png
@@ -51,8 +50,7 @@ def test_a_photo_survives_its_worker_being_killed(pipeline: PipelineConfig, tmp_
     noise = [Image.effect_noise((6000, 4000), 80) for _ in range(3)]
     data = png(Image.merge("RGB", noise), compress_level=1)
     key = UploadKey("7", "3", str(uuid.uuid4()), "png")
-    pipeline.blob_store().put(str(key), data, content_type="image/png")
-    pipeline.local_queue().put("s3-event", object_created(pipeline.bucket, str(key), data))
+    pipeline.local_bucket().put_object(str(key), data, content_type="image/png")
     database = pipeline.local_database().read()
 
     def execution_taken() -> bool:
