@@ -9,9 +9,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 
-def object_created(
-    bucket: str, key: str, *, size: int, event_name: str = "Post"
-) -> dict[str, Any]:
+def object_created(bucket: str, key: str, *, size: int, event_name: str = "Post") -> dict[str, Any]:
     return {
         "Records": [
             {

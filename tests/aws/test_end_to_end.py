@@ -144,7 +144,8 @@ def test_upload_to_s3_pipeline_to_dynamodb_and_the_gallery(
     s3 = boto3.client("s3", region_name=REGION, endpoint_url=stack["endpoint"])
     assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == photo_bytes
 
-    started = s3_trigger.handler(object_created(BUCKET, key, size=len(photo_bytes)), None)["started"]
+    event = object_created(BUCKET, key, size=len(photo_bytes))
+    started = s3_trigger.handler(event, None)["started"]
     assert [s["objectID"] for s in started] == [ticket["photoId"]]
     machine = boto3.client("stepfunctions", region_name=REGION, endpoint_url=stack["endpoint"])
     executions = machine.list_executions(stateMachineArn=stack["state_machine"])["executions"]
@@ -199,7 +200,8 @@ def test_a_rejected_upload_is_recorded_in_dynamodb_with_its_reason(
     ticket = request_ticket(alice_client, alices_album, filename="notes.jpg", size=len(text)).json()
     upload = ticket["upload"]
     assert post_form(upload["url"], upload["fields"], text, "image/jpeg") == 204
-    started = s3_trigger.handler(object_created(BUCKET, upload["fields"]["key"], size=len(text)), None)
+    event = object_created(BUCKET, upload["fields"]["key"], size=len(text))
+    started = s3_trigger.handler(event, None)
     execution = started["started"][0]
     photo_input = {
         "s3Bucket": BUCKET,
