@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help setup models accuracy bench-recognition run test test-aws test-browser lint format lock chromium bench bench-pipeline conformance lambda deploy clean
+.PHONY: help setup models accuracy bench-recognition run test test-aws test-browser lint format lock chromium bench bench-pipeline bench-import conformance lambda deploy clean
 
 help:  ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -79,6 +79,9 @@ bench: $(VENV)/.synced-bench  ## Benchmark the processing core against libvips a
 
 bench-pipeline: $(VENV)/.synced-bench models  ## Throughput and latency of the whole local pipeline
 	PYTHONPATH=. $(PY) bench/local_pipeline.py
+
+bench-import: $(VENV)/.synced-bench models  ## Import 2,000 files through the page's HTTP mechanism (ARGS=--kill-workers)
+	PYTHONPATH=. $(PY) bench/import_photos.py $(ARGS)
 
 lambda: | $(UV)  ## Build the Lambda artifact (arm64, Python 3.12) into build/, no Docker needed
 	scripts/build-lambda
