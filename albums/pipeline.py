@@ -12,6 +12,8 @@ from django.conf import settings
 
 from processing.adapters.aws_s3 import S3UploadSigner, s3_client
 from processing.adapters.local_uploads import LocalUploadSigner
+from processing.handlers import s3_trigger
+from processing.local.s3_events import object_created
 from processing.runtime import PipelineConfig
 from processing.validation import Limits
 
@@ -39,6 +41,18 @@ def pipeline_config() -> PipelineConfig:
         state_machine_arn=settings.PHOTOSHARE_STATE_MACHINE_ARN,
         aws_endpoint_url=settings.PHOTOSHARE_AWS_ENDPOINT_URL,
     )
+
+
+def announce_upload(key: str, size: int) -> None:
+    """Sends the S3 notification of an original already in storage again, down the path an
+    upload takes: the durable queue locally, the S3Trigger's code in aws mode. The execution is
+    named after the photo, so this never starts a second one."""
+    config = pipeline_config()
+    if config.backend == "local":
+        config.local_bucket().announce(key, size=size)
+        return
+    event = object_created(config.bucket, key, size=size)
+    s3_trigger.start_executions(event, config.execution_starter(), config.result_store())
 
 
 def upload_signer() -> UploadSigner:

@@ -30,6 +30,7 @@ from processing.handlers import s3_trigger
 from processing.local.pipeline import current_definition, resources
 from processing.local.s3_events import object_created
 from processing.statemachine.runner import Runner
+from tests.albums.photo_helpers import changes
 from tests.albums.photo_helpers import ticket as request_ticket
 from tests.processing.exif_fixtures import LISBON_GPS
 from tests.processing.images import exif_block, jpeg, orientation_card, stored_for
@@ -156,10 +157,8 @@ def test_upload_to_s3_pipeline_to_dynamodb_and_the_gallery(
 
     assert run_pipeline(execution_input, started[0]["executionArn"]) == "SUCCEEDED"
 
-    statuses = alice_client.get(
-        reverse("albums:statuses", args=[alices_album.pk]), {"ids": ticket["photoId"]}
-    ).json()
-    assert statuses["photos"][0]["status"] == "SUCCEEDED"
+    feed = changes(alice_client, alices_album)
+    assert [(p["id"], p["status"]) for p in feed["photos"]] == [(ticket["photoId"], "SUCCEEDED")]
     photo = Photo.objects.get(pk=ticket["photoId"])
     assert (photo.display_width, photo.display_height, photo.camera_model) == (
         1200,
@@ -210,8 +209,6 @@ def test_a_rejected_upload_is_recorded_in_dynamodb_with_its_reason(
     }
     assert run_pipeline(photo_input, execution["executionArn"]) == "FAILED"
 
-    card = alice_client.get(
-        reverse("albums:statuses", args=[alices_album.pk]), {"ids": ticket["photoId"]}
-    ).json()["photos"][0]
+    (card,) = changes(alice_client, alices_album)["photos"]
     assert card["status"] == "REJECTED"
     assert "Not a JPEG or PNG image" in card["html"]
