@@ -17,9 +17,7 @@ from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from albums.pipeline import local_upload_signer, pipeline_config
-from processing.adapters.local_uploads import UploadRefused
-from processing.ports import BlobNotFound
+from albums.pipeline import BlobNotFound, UploadRefused, local_upload_signer, pipeline_config
 
 _FORM_OVERHEAD = 64 * 1024
 
@@ -68,11 +66,9 @@ def download(request: HttpRequest, bucket: str, key: str) -> HttpResponseBase:
     signer = local_upload_signer()
     if not signer.verify_get(key, request.GET.get("expires", ""), request.GET.get("signature", "")):
         return _s3_error(403, "AccessDenied", "Request has expired or the signature is wrong.")
-    store = pipeline_config().blob_store()
     try:
-        path = store.path_for(key)  # type: ignore[attr-defined]
-        handle = path.open("rb")
-    except (BlobNotFound, FileNotFoundError, ValueError):
+        handle = pipeline_config().blob_store().open(key)
+    except (BlobNotFound, ValueError):
         return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
     content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
     response = FileResponse(handle, content_type=content_type)

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, ClassVar
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Coalesce, Greatest, Lower
+from django.utils import timezone
 
-from processing.recognition.labels import Label
+from albums.pipeline import Label, UploadKey
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -45,6 +46,10 @@ class Album(models.Model):
     name = models.CharField(max_length=ALBUM_NAME_MAX_LENGTH)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The album's change counter: every change to one of its photos takes the next number (under
+    # this row's lock), so "what changed since N" is exact and in commit order on any database,
+    # whatever the web servers' clocks say.
+    change_seq = models.BigIntegerField(default=0)
 
     objects: ClassVar[AlbumQuerySet] = AlbumQuerySet.as_manager()  # type: ignore[assignment]
 
@@ -69,9 +74,6 @@ class PhotoQuerySet(models.QuerySet["Photo"]):
 
     def in_album(self, album: Album) -> PhotoQuerySet:
         return self.filter(album=album)
-
-    def unfinished(self) -> PhotoQuerySet:
-        return self.exclude(status__in=Photo.FINAL_STATUSES)
 
     def labelled(self, query: str) -> PhotoQuerySet:
         """Photos with a label, or a label's parent, named ``query`` (any case, singular or
@@ -105,8 +107,23 @@ class Photo(models.Model):
         SUCCEEDED = "SUCCEEDED", "Done"
         REJECTED = "REJECTED", "Rejected"
         FAILED = "FAILED", "Failed"
+        # The ticket expired and the original is not in storage. Final for the page, but not for
+        # the truth: a result that arrives later (a very slow upload) is still applied.
+        INTERRUPTED = "INTERRUPTED", "Upload interrupted"
 
-    FINAL_STATUSES = (Status.SUCCEEDED, Status.REJECTED, Status.FAILED)
+    FINAL_STATUSES = (Status.SUCCEEDED, Status.REJECTED, Status.FAILED, Status.INTERRUPTED)
+    PENDING_STATUSES = (Status.UPLOADING, Status.PROCESSING)
+    # Photos whose outcome the results store may still change (see albums.outcomes).
+    OPEN_STATUSES = (Status.UPLOADING, Status.PROCESSING, Status.INTERRUPTED)
+    # What the page shows only ever moves up this scale, whatever order responses arrive in.
+    RANKS: ClassVar[dict[str, int]] = {
+        Status.UPLOADING: 0,
+        Status.PROCESSING: 1,
+        Status.INTERRUPTED: 2,
+        Status.SUCCEEDED: 3,
+        Status.REJECTED: 3,
+        Status.FAILED: 3,
+    }
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="photos")
@@ -114,6 +131,12 @@ class Photo(models.Model):
     content_type = models.CharField(max_length=32, default="image/jpeg")
     extension = models.CharField(max_length=8, default="jpg")
     upload_size = models.PositiveBigIntegerField(default=0)  # as announced by the browser
+    # The file's SHA-256 as the browser computed it: re-dropping a camera roll skips what the
+    # album has. Trusted only for that: a wrong hash can only hide the sender's own duplicate.
+    sha256 = models.CharField(max_length=64, blank=True)
+    ticket_issued_at = models.DateTimeField(default=timezone.now)  # the newest ticket's start
+    resubmitted_at = models.DateTimeField(null=True, blank=True)  # the newest S3 event replayed
+    change_seq = models.BigIntegerField(default=0)  # Album.change_seq when it last changed
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPLOADING)
     status_message = models.CharField(max_length=300, blank=True)
     rejection_reason = models.CharField(max_length=32, blank=True)
@@ -152,22 +175,28 @@ class Photo(models.Model):
         indexes = (
             models.Index(fields=("album", "-created_at"), name="photo_album_newest"),
             models.Index(fields=("status",), name="photo_status"),
+            models.Index(fields=("album", "change_seq"), name="photo_album_changes"),
+            models.Index(fields=("album", "sha256"), name="photo_album_sha256"),
         )
 
     def __str__(self) -> str:
         return self.original_filename
 
     @property
-    def owner_id(self) -> int:
-        return self.album.owner_id
+    def upload_key(self) -> UploadKey:
+        return UploadKey(str(self.album.owner_id), str(self.album_id), str(self.id), self.extension)
 
     @property
     def original_key(self) -> str:
-        return f"private/{self.album.owner_id}/uploads/{self.album_id}/{self.id}.{self.extension}"
+        return str(self.upload_key)
 
     @property
     def is_final(self) -> bool:
         return self.status in self.FINAL_STATUSES
+
+    @property
+    def rank(self) -> int:
+        return self.RANKS[self.status]
 
     @property
     def recognized_labels(self) -> list[Label]:

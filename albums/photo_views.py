@@ -4,6 +4,7 @@ albums through `albums.views._get_album_for_user`: another person's photo is a 4
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any
@@ -16,13 +17,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods
 
+from albums.changes import album_counts, changes_since
 from albums.models import Photo
+from albums.outcomes import refresh_album, refresh_photos
 from albums.pipeline import pipeline_config
-from albums.services import UploadNotAllowed, photo_delete, photo_upload_start, photos_refresh
+from albums.services import photo_delete
+from albums.uploads import FileOffer, TicketOutcome, UploadNotAllowed, issue_tickets
 from albums.views import _get_album_for_user
 from photoshare.auth import AuthenticatedRequest
 
-MAX_STATUS_IDS = 200
+MAX_WAIT_SECONDS = 25.0  # below every proxy's idle timeout
+CHANGE_CHECK_SECONDS = 0.1
 
 
 def _get_photo_for_user(request: AuthenticatedRequest, photo_id: UUID) -> Photo:
@@ -33,51 +38,89 @@ def _get_photo_for_user(request: AuthenticatedRequest, photo_id: UUID) -> Photo:
 
 @require_http_methods(["POST"])
 def upload_ticket(request: AuthenticatedRequest, album_id: int) -> JsonResponse:
-    """{filename, contentType, size} in; a presigned POST ticket (or a plain-words error) out."""
+    """``{"files": [{filename, contentType, size, sha256}, ...]}`` (up to 100) in; a ticket, a
+    duplicate or a plain-words refusal per file out, in order. A single ``{filename, ...}``
+    object is also accepted and answered with that one ticket (201) or refusal (400)."""
     album = _get_album_for_user(request, album_id)
     try:
         wanted = json.loads(request.body)
-        filename, content_type = str(wanted["filename"]), str(wanted["contentType"])
-        size = int(wanted["size"])
+        batch = isinstance(wanted, dict) and "files" in wanted
+        entries = wanted["files"] if batch else [wanted]
+        if not isinstance(entries, list) or not entries:
+            raise ValueError("no files")
+        offers = [FileOffer.from_json(entry) for entry in entries]
     except (ValueError, KeyError, TypeError):
-        return JsonResponse({"error": "Send filename, contentType and size"}, status=400)
+        error = "Send files: a list of {filename, contentType, size, sha256}"
+        return JsonResponse({"error": error}, status=400)
     try:
-        photo, ticket = photo_upload_start(
-            album=album, user=request.user, filename=filename, content_type=content_type, size=size
-        )
+        outcomes = issue_tickets(album=album, user=request.user, offers=offers)
     except UploadNotAllowed as refused:
         return JsonResponse({"error": str(refused)}, status=400)
-    card = render_to_string("albums/_photo_card.html", {"photo": photo}, request=request)
-    return JsonResponse({"photoId": str(photo.id), "upload": ticket, "card": card}, status=201)
+    tickets = [_ticket_json(request, outcome) for outcome in outcomes]
+    if batch:
+        return JsonResponse({"tickets": tickets})
+    (only,) = tickets
+    return JsonResponse(only, status=201 if "photoId" in only else 400)
+
+
+def _ticket_json(request: AuthenticatedRequest, outcome: TicketOutcome) -> dict[str, Any]:
+    if outcome.photo is not None:
+        card = render_to_string("albums/_photo_card.html", {"photo": outcome.photo}, request)
+        return {"photoId": str(outcome.photo.id), "upload": outcome.ticket, "card": card}
+    if outcome.duplicate_of is not None:
+        return {"duplicateOf": str(outcome.duplicate_of.id), "error": outcome.error}
+    return {"error": outcome.error}
 
 
 @require_http_methods(["GET"])
-def photo_statuses(request: AuthenticatedRequest, album_id: int) -> JsonResponse:
-    """The cards of the given photos, brought up to date from the results store in batches."""
+def album_changes(request: AuthenticatedRequest, album_id: int) -> JsonResponse:
+    """The cards that changed after ``since`` (the album's change number the page last saw), with
+    the album's counts. With ``wait`` (seconds, at most 25) the request is held until something
+    changes: the page hears of a finished photo within a fraction of a second, and a request's
+    size never depends on how many photos are waiting."""
     album = _get_album_for_user(request, album_id)
-    ids = [part for part in request.GET.get("ids", "").split(",") if part][:MAX_STATUS_IDS]
     try:
-        wanted = [UUID(part) for part in ids]
+        since = max(0, int(request.GET.get("since", "0")))
+        wait = min(MAX_WAIT_SECONDS, max(0.0, float(request.GET.get("wait", "0"))))
     except ValueError:
-        return JsonResponse({"error": "ids must be photo ids"}, status=400)
-    photos = list(Photo.objects.in_album(album).filter(pk__in=wanted).select_related("album"))
-    photos_refresh(photos)
+        return JsonResponse({"error": "since must be a whole number, wait seconds"}, status=400)
+    deadline = time.monotonic() + wait
+    while True:
+        looked = time.monotonic()
+        refresh_album(album)
+        found = changes_since(album, since)
+        if found.photos or time.monotonic() >= deadline:
+            break
+        # Looking costs more with thousands of photos waiting; look less often then, so that a
+        # waiting page never takes more than a tenth of a core from the workers.
+        pause = max(CHANGE_CHECK_SECONDS, (time.monotonic() - looked) * 9)
+        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+    counts = album_counts(album)
     cards = [
         {
             "id": str(photo.id),
             "status": photo.status,
+            "rank": photo.rank,
             "final": photo.is_final,
-            "html": render_to_string("albums/_photo_card.html", {"photo": photo}, request=request),
+            "html": render_to_string("albums/_photo_card.html", {"photo": photo}, request),
         }
-        for photo in photos
+        for photo in found.photos
     ]
-    return JsonResponse({"photos": cards, "pending": sum(not c["final"] for c in cards)})
+    return JsonResponse(
+        {
+            "cursor": found.cursor,
+            "photos": cards,
+            "counts": counts,
+            "pending": counts["processing"],
+            "more": found.more,
+        }
+    )
 
 
 @require_http_methods(["GET"])
 def photo_detail(request: AuthenticatedRequest, photo_id: UUID) -> HttpResponse:
     photo = _get_photo_for_user(request, photo_id)
-    photos_refresh([photo])
+    refresh_photos([photo])
     return render(request, "albums/photo_detail.html", {"photo": photo, "album": photo.album})
 
 
@@ -97,7 +140,7 @@ def photo_delete_view(request: AuthenticatedRequest, photo_id: UUID) -> HttpResp
 def photo_execution(request: AuthenticatedRequest, photo_id: UUID) -> HttpResponse:
     """The local counterpart of the Step Functions console for this photo's execution."""
     photo = _get_photo_for_user(request, photo_id)
-    photos_refresh([photo])
+    refresh_photos([photo])
     if not photo.execution_arn or settings.PHOTOSHARE_BACKEND != "local":
         raise Http404("No local execution for this photo")
     execution = pipeline_config().local_executions().get(photo.execution_arn)

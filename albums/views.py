@@ -11,8 +11,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from albums import services
+from albums.changes import album_counts, current_cursor
 from albums.forms import AlbumForm
 from albums.models import Album, Photo, PhotoLabel
+from albums.outcomes import refresh_photos
 from photoshare.auth import AuthenticatedRequest
 
 PHOTOS_PER_PAGE = 48
@@ -43,13 +45,16 @@ def album_list(request: AuthenticatedRequest) -> HttpResponse:
 def album_detail(request: AuthenticatedRequest, album_id: int) -> HttpResponse:
     """The gallery: newest first, a page at a time, with the upload area."""
     album = _get_album_for_user(request, album_id)
+    cursor = current_cursor(album)  # before the photos: a change in between is sent again
     photos = album.photos.select_related("album").order_by("-created_at", "-pk")
     page = Paginator(photos, PHOTOS_PER_PAGE).get_page(request.GET.get("page"))
-    services.photos_refresh(page.object_list)
+    refresh_photos(page.object_list)
     context = {
         "album": album,
         "page": page,
         "photos": page.object_list,
+        "cursor": cursor,
+        "counts": album_counts(album),
         "max_upload_bytes": settings.PHOTOSHARE_MAX_UPLOAD_BYTES,
     }
     return render(request, "albums/album_detail.html", context)

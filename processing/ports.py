@@ -10,7 +10,7 @@ from PIL import Image
 
 from processing.metadata import ImageMetadata
 from processing.recognition.labels import Label
-from processing.results import ResultItem
+from processing.results import ResultItem, Status
 
 
 class BlobNotFound(KeyError):
@@ -22,10 +22,24 @@ class TransientError(Exception):
     names it, so adapters raise it for exactly the conditions that pass by themselves."""
 
 
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
 class BlobStore(Protocol):
     """Objects by key, with S3's semantics: whole-object reads and writes, keys as opaque paths."""
 
     def get(self, key: str) -> bytes: ...
+
+    def open(self, key: str) -> Readable:
+        """The object as a stream, for serving it without holding it in memory."""
+        ...
+
+    def size(self, key: str) -> int | None:
+        """The stored object's size in bytes, or None when there is no object under ``key``."""
+        ...
 
     def put(self, key: str, data: bytes, *, content_type: str) -> None: ...
 
@@ -45,6 +59,10 @@ class ResultStore(Protocol):
     def record_final(self, item: ResultItem) -> None: ...
 
     def get_many(self, photo_ids: Iterable[str]) -> dict[str, ResultItem]: ...
+
+    def get_statuses(self, photo_ids: Iterable[str]) -> dict[str, Status]:
+        """Only the status of each item that exists: a cheap look for what changed."""
+        ...
 
     def delete(self, photo_id: str) -> None: ...
 

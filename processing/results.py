@@ -8,10 +8,21 @@ items conventionally are.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from processing.metadata import ImageMetadata
+from processing.recognition.labels import Label
+
+# What every item carries besides the photo's metadata: the steps that store metadata write
+# everything but these.
+BOOKKEEPING_ATTRIBUTES = frozenset({"photoId", "status", "thumbnails", "labels"})
+
+
+def now_iso() -> str:
+    """A timestamp as items store them: ISO 8601 UTC to the millisecond, with a Z."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Status(StrEnum):
@@ -62,7 +73,7 @@ class ResultItem:
     updated_at: str | None = None
     metadata: ImageMetadata | None = None
     thumbnails: tuple[StoredThumbnail, ...] = field(default_factory=tuple)
-    labels: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    labels: tuple[Label, ...] = field(default_factory=tuple)
     rejection_reason: str | None = None  # processing.rejections.RejectionReason value
     message: str | None = None  # plain words for the person who uploaded
     error: str | None = None  # the Step Functions error name, for FAILED and REJECTED
@@ -70,6 +81,10 @@ class ResultItem:
 
     def with_changes(self, **changes: Any) -> ResultItem:
         return replace(self, **changes)
+
+    def metadata_attributes(self) -> dict[str, Any]:
+        """The item's attributes without its bookkeeping: what storing the metadata writes."""
+        return {k: v for k, v in self.to_item().items() if k not in BOOKKEEPING_ATTRIBUTES}
 
     def to_item(self) -> dict[str, Any]:
         item: dict[str, Any] = {
@@ -79,7 +94,7 @@ class ResultItem:
             "startedAt": self.started_at,
             "updatedAt": self.updated_at,
             "thumbnails": [t.to_item() for t in self.thumbnails],
-            "labels": list(self.labels),
+            "labels": [label.to_item() for label in self.labels],
             "rejectionReason": self.rejection_reason,
             "message": self.message,
             "error": self.error,
@@ -163,7 +178,7 @@ class ResultItem:
             updated_at=item.get("updatedAt"),
             metadata=metadata,
             thumbnails=tuple(StoredThumbnail.from_item(t) for t in item.get("thumbnails", [])),
-            labels=tuple(item.get("labels", [])),
+            labels=tuple(Label.from_item(label) for label in item.get("labels", [])),
             rejection_reason=item.get("rejectionReason"),
             message=item.get("message"),
             error=item.get("error"),

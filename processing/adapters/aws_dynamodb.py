@@ -8,18 +8,17 @@ or repeated event never overwrites a final state.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from processing.adapters.local_results import now_iso
 from processing.metadata import ImageMetadata
 from processing.ports import TransientError
 from processing.recognition.labels import Label
-from processing.results import ResultItem, Status
+from processing.results import ResultItem, Status, now_iso
 
 _BATCH = 100
 _NOT_FINAL = "attribute_not_exists(photoId) OR #status = :running"
@@ -105,8 +104,8 @@ class DynamoResultStore:
             raise
 
     def record_metadata(self, photo_id: str, metadata: ImageMetadata) -> None:
-        item = ResultItem(photo_id, Status.RUNNING, metadata=metadata).to_item()
-        values = {k: v for k, v in item.items() if k not in ("photoId", "thumbnails", "labels")}
+        item = ResultItem(photo_id, Status.RUNNING, metadata=metadata)
+        values = {**item.metadata_attributes(), "status": Status.RUNNING.value}
         values["updatedAt"] = now_iso()
         self._update(photo_id, values, only_if_running=True)
 
@@ -124,24 +123,39 @@ class DynamoResultStore:
         self._update(item.photo_id, values, only_if_running=False)
 
     def get_many(self, photo_ids: Iterable[str]) -> dict[str, ResultItem]:
+        items = (ResultItem.from_item(plain) for plain in self._batch_get(photo_ids))
+        return {item.photo_id: item for item in items}
+
+    def get_statuses(self, photo_ids: Iterable[str]) -> dict[str, Status]:
+        projection = {
+            "ProjectionExpression": "photoId, #s",
+            "ExpressionAttributeNames": {"#s": "status"},
+        }
+        return {
+            plain["photoId"]: Status(plain["status"])
+            for plain in self._batch_get(photo_ids, projection)
+        }
+
+    def _batch_get(
+        self, photo_ids: Iterable[str], projection: dict[str, Any] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """BatchGetItem, 100 keys a call, unprocessed keys retried with backoff."""
         wanted = list(dict.fromkeys(photo_ids))
-        found: dict[str, ResultItem] = {}
         for start in range(0, len(wanted), _BATCH):
             keys = [{"photoId": {"S": photo_id}} for photo_id in wanted[start : start + _BATCH]]
-            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+            request: dict[str, Any] = {
+                self.table: {"Keys": keys, "ConsistentRead": True, **(projection or {})}
+            }
             for attempt in range(8):
                 response = self.client.batch_get_item(RequestItems=request)
                 for raw in response.get("Responses", {}).get(self.table, []):
-                    plain = {k: _from_dynamo(_deserializer.deserialize(v)) for k, v in raw.items()}
-                    item = ResultItem.from_item(plain)
-                    found[item.photo_id] = item
+                    yield {k: _from_dynamo(_deserializer.deserialize(v)) for k, v in raw.items()}
                 request = response.get("UnprocessedKeys") or {}
                 if not request:
                     break
                 self.sleep(min(0.05 * 2**attempt, 2.0))
             else:
                 raise TransientError("DynamoDB left keys unprocessed after 8 attempts")
-        return found
 
     def delete(self, photo_id: str) -> None:
         self.client.delete_item(TableName=self.table, Key={"photoId": {"S": photo_id}})

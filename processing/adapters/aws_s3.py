@@ -47,6 +47,24 @@ class S3BlobStore:
             _raise_for(error, key)
             raise
 
+    def open(self, key: str) -> Any:
+        """botocore's StreamingBody: read in chunks straight from S3."""
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        except ClientError as error:
+            _raise_for(error, key)
+            raise
+
+    def size(self, key: str) -> int | None:
+        try:
+            return int(self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
+        except ClientError as error:
+            try:
+                _raise_for(error, key)
+            except BlobNotFound:
+                return None
+            raise
+
     def put(self, key: str, data: bytes, *, content_type: str) -> None:
         try:
             self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)

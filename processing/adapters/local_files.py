@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from processing.files import write_atomically
 from processing.ports import BlobNotFound
@@ -23,6 +24,18 @@ class LocalBlobStore:
             return self.path_for(key).read_bytes()
         except FileNotFoundError:
             raise BlobNotFound(key) from None
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            return self.path_for(key).open("rb")
+        except FileNotFoundError:
+            raise BlobNotFound(key) from None
+
+    def size(self, key: str) -> int | None:
+        try:
+            return self.path_for(key).stat().st_size
+        except FileNotFoundError:
+            return None
 
     def put(self, key: str, data: bytes, *, content_type: str) -> None:
         write_atomically(self.path_for(key), data)

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from processing.adapters.local_db import LocalDatabase
 from processing.metadata import ImageMetadata
 from processing.recognition.labels import Label
-from processing.results import ResultItem, Status
+from processing.results import ResultItem, Status, now_iso
 
 _FINAL = tuple(status.value for status in Status if status.is_final)
 _BATCH = 100  # as DynamoDB's BatchGetItem
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class LocalResultStore:
@@ -57,7 +52,7 @@ class LocalResultStore:
         self._update_running(photo_id, metadata=metadata)
 
     def record_labels(self, photo_id: str, labels: list[Label]) -> None:
-        self._update_running(photo_id, labels=tuple(label.to_item() for label in labels))
+        self._update_running(photo_id, labels=tuple(labels))
 
     def record_final(self, item: ResultItem) -> None:
         at = now_iso()
@@ -79,20 +74,22 @@ class LocalResultStore:
             self._put(connection, merged.with_changes(updated_at=at))
 
     def get_many(self, photo_ids: Iterable[str]) -> dict[str, ResultItem]:
+        items = (ResultItem.from_item(json.loads(row["item"])) for row in self._rows(photo_ids))
+        return {item.photo_id: item for item in items}
+
+    def get_statuses(self, photo_ids: Iterable[str]) -> dict[str, Status]:
+        return {row["photo_id"]: Status(row["status"]) for row in self._rows(photo_ids)}
+
+    def _rows(self, photo_ids: Iterable[str]) -> Iterator[sqlite3.Row]:
+        """The rows for these ids, read 100 keys at a time as DynamoDB's BatchGetItem does."""
         wanted = list(dict.fromkeys(photo_ids))
-        found: dict[str, ResultItem] = {}
         connection = self.database.read()
         for start in range(0, len(wanted), _BATCH):
             batch = wanted[start : start + _BATCH]
             marks = ",".join("?" * len(batch))
-            rows = connection.execute(
-                f"SELECT item FROM results WHERE photo_id IN ({marks})",
-                batch,
+            yield from connection.execute(
+                f"SELECT photo_id, status, item FROM results WHERE photo_id IN ({marks})", batch
             ).fetchall()
-            for row in rows:
-                item = ResultItem.from_item(json.loads(row["item"]))
-                found[item.photo_id] = item
-        return found
 
     def delete(self, photo_id: str) -> None:
         with self.database.write() as connection:

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from processing.keys import parse_upload_key
+from processing.ports import ExecutionStarter, ResultStore
 from processing.runtime import config
 
 logger = logging.getLogger(__name__)
@@ -18,7 +19,14 @@ logger = logging.getLogger(__name__)
 
 def handler(event: dict[str, Any], context: object = None) -> dict[str, Any]:
     settings = config()
-    starter, results = settings.execution_starter(), settings.result_store()
+    return start_executions(event, settings.execution_starter(), settings.result_store())
+
+
+def start_executions(
+    event: dict[str, Any], starter: ExecutionStarter, results: ResultStore
+) -> dict[str, Any]:
+    """What the trigger does with an S3 notification; also how the web app replays one for an
+    original that is stored but has no result (see albums.outcomes)."""
     started, skipped = [], []
     for record in event.get("Records", []):
         if record.get("eventSource") != "aws:s3" or not record.get("eventName", "").startswith(

@@ -13,8 +13,4 @@ def handler(event: dict[str, Any], context: object = None) -> dict[str, Any]:
     photo_id = str(event["objectID"])
     with logged_step("TransformMetadata", photo_id):
         metadata = ImageMetadata.from_dict(event["extractedMetadata"])
-        item = ResultItem(photo_id, Status.RUNNING, metadata=metadata).to_item()
-        return {key: value for key, value in item.items() if key not in _BOOKKEEPING}
-
-
-_BOOKKEEPING = {"photoId", "status", "thumbnails", "labels"}
+        return ResultItem(photo_id, Status.RUNNING, metadata=metadata).metadata_attributes()

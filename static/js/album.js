@@ -16,8 +16,11 @@
   const maxBytes = Number(uploader.dataset.maxBytes);
   const accepted = { "image/jpeg": true, "image/png": true };
   const csrfToken = (document.cookie.match(/(?:^|; )csrftoken=([^;]+)/) || [])[1] || "";
-  const POLL_MS = 1000;
-  let pollTimer = null;
+  const WAIT_SECONDS = 20; // the server holds the request until something changes
+  let cursor = Number(uploader.dataset.cursor || 0);
+  let pending = grid.querySelectorAll('.photo-card[data-final="false"]').length;
+  let polling = false;
+  let askAgain = false; // something happened here while a request was out
 
   function megabytes(bytes) {
     return (bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0) + " MB";
@@ -88,6 +91,8 @@
     template.innerHTML = html.trim();
     const card = template.content.firstElementChild;
     const existing = document.getElementById(card.id);
+    // Status only moves forward: a response that left the server before a newer one is ignored.
+    if (existing && Number(existing.dataset.rank) > Number(card.dataset.rank)) return existing;
     if (existing) existing.replaceWith(card);
     else grid.prepend(card);
     const empty = document.getElementById("empty-gallery");
@@ -113,8 +118,9 @@
     try {
       await postToStorage(ticket, file, row);
       row.finish("Uploaded", true);
+      card.dataset.rank = "1";
       card.querySelector(".status").textContent = "Processing";
-      schedulePoll(0);
+      schedulePoll();
     } catch (error) {
       row.finish(error.message, false);
       card.querySelector(".status").textContent = "Upload failed";
@@ -132,31 +138,46 @@
     await Promise.all(workers);
   }
 
-  function unfinishedIds() {
-    return Array.from(grid.querySelectorAll('.photo-card[data-final="false"]')).map(
-      (card) => card.dataset.photoId,
-    );
-  }
-
-  async function poll() {
-    pollTimer = null;
-    const ids = unfinishedIds();
-    if (!ids.length) return; // everything is final: stop asking
-    try {
-      const response = await fetch(uploader.dataset.statusUrl + "?ids=" + ids.join(","), {
-        credentials: "same-origin",
-      });
-      if (response.ok) {
-        const body = await response.json();
-        for (const photo of body.photos) placeCard(photo.html);
-      }
-    } finally {
-      if (unfinishedIds().length) schedulePoll(POLL_MS);
+  function updateCounts(counts) {
+    for (const [name, value] of Object.entries(counts)) {
+      const count = document.querySelector('[data-count="' + name + '"]');
+      if (count) count.textContent = value;
+      const group = document.querySelector('[data-count-group="' + name + '"]');
+      if (group) group.hidden = !value;
     }
   }
 
-  function schedulePoll(delay) {
-    if (pollTimer === null) pollTimer = setTimeout(poll, delay);
+  // Long polling: "what changed after the change number I last saw?", held by the server until
+  // something did. The request's size never depends on how many photos are waiting.
+  async function poll() {
+    let delay = 0;
+    askAgain = false;
+    try {
+      const url = uploader.dataset.changesUrl + "?since=" + cursor + "&wait=" + WAIT_SECONDS;
+      const response = await fetch(url, { credentials: "same-origin" });
+      if (!response.ok) throw new Error("status " + response.status);
+      const body = await response.json();
+      cursor = body.cursor;
+      pending = body.pending;
+      for (const photo of body.photos) {
+        if (document.getElementById("photo-" + photo.id)) placeCard(photo.html);
+      }
+      updateCounts(body.counts);
+      if (!body.more && !pending && !askAgain) {
+        polling = false;
+        return; // everything is final: stop asking
+      }
+    } catch (error) {
+      delay = 3000; // the server is restarting or the network dropped: try again shortly
+    }
+    setTimeout(poll, delay);
+  }
+
+  function schedulePoll() {
+    askAgain = true;
+    if (polling) return;
+    polling = true;
+    poll();
   }
 
   input.addEventListener("change", () => {
@@ -177,5 +198,5 @@
     uploadAll(event.dataTransfer.files);
   });
 
-  schedulePoll(0);
+  if (pending) schedulePoll();
 })();

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from albums.models import Album, Photo
-from albums.services import photos_refresh
+from albums.outcomes import refresh_photos
 from processing.local.worker import work_once
 from processing.recognition.labels import Label
 from processing.results import ResultItem, Status
@@ -43,6 +43,35 @@ def ticket(
         json.dumps({"filename": filename, "contentType": content_type, "size": size}),
         content_type="application/json",
     )
+
+
+def tickets(client: Client, album: Album, files: list[dict[str, Any]]) -> Any:
+    """Asks for a batch of tickets as the album page does."""
+    return client.post(
+        reverse("albums:upload-ticket", args=[album.pk]),
+        json.dumps({"files": files}),
+        content_type="application/json",
+    )
+
+
+def changes(client: Client, album: Album, since: int = 0, wait: float = 0) -> dict[str, Any]:
+    """What changed in the album after ``since``, as the album page asks."""
+    response = client.get(
+        reverse("albums:changes", args=[album.pk]), {"since": since, "wait": wait}
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def statuses(client: Client, album: Album) -> dict[str, str]:
+    """Every photo's status as the page would end up showing it, following the change feed."""
+    found: dict[str, str] = {}
+    cursor, more = 0, True
+    while more:
+        body = changes(client, album, cursor)
+        found |= {photo["id"]: photo["status"] for photo in body["photos"]}
+        cursor, more = body["cursor"], body["more"]
+    return found
 
 
 def post_to_storage(
@@ -88,5 +117,5 @@ def finished_photo(album: Album, filename: str, labels: list[Label]) -> Photo:
     store.record_start(str(photo.id), f"arn:local:{photo.id}")
     store.record_labels(str(photo.id), labels)
     store.record_final(ResultItem(str(photo.id), Status.SUCCEEDED))
-    photos_refresh([photo])
+    refresh_photos([photo])
     return photo

@@ -1,16 +1,15 @@
 """The gallery's status endpoint, photo pages, execution pages and deletion, on real uploads."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from albums.models import Album, Photo
 from processing.runtime import config
-from tests.albums.photo_helpers import SUCCESSFUL_STATES, run_worker_until_idle, upload
+from tests.albums.photo_helpers import SUCCESSFUL_STATES, changes, run_worker_until_idle, upload
 from tests.processing.exif_fixtures import LISBON_GPS
 from tests.processing.images import exif_block, jpeg, orientation_card, stored_for
 
@@ -31,25 +30,27 @@ def turned_photo() -> bytes:
     return jpeg(stored_for(orientation_card(1200, 800), 6), exif=exif)
 
 
-def statuses(client: Client, album: Album, *ids: str) -> dict:
-    url = reverse("albums:statuses", args=[album.pk])
-    return client.get(url, {"ids": ",".join(ids)}).json()
-
-
 def test_statuses_follow_the_pipeline_and_final_results_are_copied(
     alice_client: Client, alices_album: Album, turned_photo: bytes
 ) -> None:
     good = upload(alice_client, alices_album, turned_photo, filename="lisbon.jpg")
     bad = upload(alice_client, alices_album, b"not an image at all", filename="notes.jpg")
-    before = statuses(alice_client, alices_album, good, bad)
+    before = changes(alice_client, alices_album)
     assert {p["status"] for p in before["photos"]} == {"UPLOADING"}
     assert before["pending"] == 2
 
     run_worker_until_idle()
-    after = {p["id"]: p for p in statuses(alice_client, alices_album, good, bad)["photos"]}
-    assert after[good]["status"] == "SUCCEEDED"
-    assert after[bad]["status"] == "REJECTED"
-    assert "Not a JPEG or PNG image" in after[bad]["html"]
+    after = changes(alice_client, alices_album, before["cursor"])
+    cards = {p["id"]: p for p in after["photos"]}
+    assert (cards[good]["status"], cards[good]["rank"], cards[good]["final"]) == (
+        "SUCCEEDED",
+        3,
+        True,
+    )
+    assert cards[bad]["status"] == "REJECTED"
+    assert "Not a JPEG or PNG image" in cards[bad]["html"]
+    assert after["counts"] == {"photos": 2, "processing": 0, "done": 1, "rejected": 1, "failed": 0}
+    assert after["pending"] == 0
 
     photo = Photo.objects.get(pk=good)
     assert (photo.display_width, photo.display_height) == (1200, 800)
@@ -59,37 +60,6 @@ def test_statuses_follow_the_pipeline_and_final_results_are_copied(
     assert photo.latitude == pytest.approx(38.7139, abs=1e-4)
     assert [t["size"] for t in photo.thumbnails] == [250, 1024]
     assert photo.execution_arn.endswith(good)
-
-
-def test_statuses_read_the_results_store_in_batches(
-    alice_client: Client, alices_album: Album, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    ids = [
-        str(Photo.objects.create(album=alices_album, original_filename=f"{i}.jpg").pk)
-        for i in range(150)
-    ]
-    calls = []
-    store_class = type(config().result_store())
-    original = store_class.get_many
-
-    def counting(self, photo_ids):
-        calls.append(list(photo_ids))
-        return original(self, calls[-1])
-
-    monkeypatch.setattr(store_class, "get_many", counting)
-    body = statuses(alice_client, alices_album, *ids)
-    assert len(body["photos"]) == 150
-    assert len(calls) == 1  # one call for the whole page of unfinished photos, never one each
-
-
-def test_an_upload_that_never_arrives_is_failed_not_left_uploading(
-    alice_client: Client, alices_album: Album
-) -> None:
-    photo = Photo.objects.create(album=alices_album, original_filename="lost.jpg")
-    Photo.objects.filter(pk=photo.pk).update(created_at=timezone.now() - timedelta(hours=2))
-    body = statuses(alice_client, alices_album, str(photo.pk))
-    assert body["photos"][0]["status"] == "FAILED"
-    assert "The upload did not finish" in body["photos"][0]["html"]
 
 
 def test_the_gallery_shows_thumbnails_newest_first_a_page_at_a_time(
@@ -154,9 +124,9 @@ def test_it_rejects_foreign_photos_as_not_found(
     assert Photo.objects.filter(pk=photo_id).exists()
 
 
-def test_foreign_albums_give_no_statuses(bob_client: Client, alices_album: Album) -> None:
-    url = reverse("albums:statuses", args=[alices_album.pk])
-    assert bob_client.get(url, {"ids": ""}).status_code == 404
+def test_foreign_albums_give_no_changes(bob_client: Client, alices_album: Album) -> None:
+    url = reverse("albums:changes", args=[alices_album.pk])
+    assert bob_client.get(url, {"since": 0}).status_code == 404
 
 
 def test_deleting_a_photo_removes_original_thumbnails_and_results(

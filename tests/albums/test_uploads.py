@@ -13,7 +13,13 @@ from pytest_django.fixtures import Settings
 from accounts.models import User
 from albums.models import Album, Photo
 from processing.runtime import config
-from tests.albums.photo_helpers import post_to_storage, run_worker_until_idle, ticket, upload
+from tests.albums.photo_helpers import (
+    post_to_storage,
+    run_worker_until_idle,
+    statuses,
+    ticket,
+    upload,
+)
 from tests.processing.images import jpeg, png
 
 pytestmark = pytest.mark.django_db
@@ -138,10 +144,7 @@ def test_an_upload_is_processed_after_the_web_server_is_gone(
     # have died the next instant) finds it and processes the photo.
     photo_id = upload(alice_client, alices_album, png())
     run_worker_until_idle()
-    response = alice_client.get(
-        reverse("albums:statuses", args=[alices_album.pk]), {"ids": photo_id}
-    )
-    assert response.json()["photos"][0]["status"] == "SUCCEEDED"
+    assert statuses(alice_client, alices_album) == {photo_id: "SUCCEEDED"}
 
 
 def test_storage_downloads_need_a_valid_signature(

@@ -1,0 +1,195 @@
+"""A photo's outcome, brought from the pipeline's results store into the database.
+
+The results store is the single source of a photo's outcome; this module only copies it, so the
+rules are few and they hold whatever order things happen in:
+
+- A final item (SUCCEEDED, REJECTED, FAILED) is applied, even to a photo Django had given up on
+  as "upload interrupted": a result that arrives late is still the truth.
+- A RUNNING item makes the photo PROCESSING.
+- No item yet: while the upload ticket is valid (plus a grace minute for a POST that started just
+  before it expired) there is nothing to say. After that, storage decides, not the clock: an
+  original that is there is waiting in a backlog or lost its event, so its S3 notification is
+  replayed (the execution is named after the photo, so a replay never starts a second one) and
+  the photo is PROCESSING; an original that is not there is INTERRUPTED. A replayed photo that
+  still has no item a ticket lifetime later is replayed again.
+
+Every change is stamped with the album's next change number (albums.changes), which is how the
+album page learns what changed without naming the photos it waits for.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from itertools import groupby
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from albums.changes import stamp_changes
+from albums.models import Album, Photo, PhotoLabel
+from albums.pipeline import ResultItem, Status, announce_upload, pipeline_config
+
+logger = logging.getLogger(__name__)
+
+UPLOAD_INTERRUPTED = "The upload was interrupted before the whole file arrived; add it again"
+GRACE = timedelta(seconds=60)
+_CHUNK = 500  # ids per SQL query when loading the photos that changed
+
+
+def refresh_photos(photos: Iterable[Photo]) -> list[Photo]:
+    """Brings these photos up to date from the results store (batched reads); returns those that
+    changed, saved and stamped."""
+    open_photos = [photo for photo in photos if photo.status in Photo.OPEN_STATUSES]
+    if not open_photos:
+        return []
+    items = pipeline_config().result_store().get_many(str(photo.id) for photo in open_photos)
+    now = timezone.now()
+    changed = [photo for photo in open_photos if _settle(photo, items.get(str(photo.id)), now)]
+    _save(changed)
+    return changed
+
+
+def refresh_album(album: Album) -> int:
+    """Brings every open photo of the album up to date, however many: one cheap look at the
+    statuses (100 keys a read), then full items only for the photos whose outcome moved.
+    Returns how many changed."""
+    rows = list(
+        album.photos.filter(status__in=Photo.OPEN_STATUSES).values_list(
+            "id", "status", "ticket_issued_at", "resubmitted_at"
+        )
+    )
+    if not rows:
+        return 0
+    statuses = pipeline_config().result_store().get_statuses(str(row[0]) for row in rows)
+    due = _replay_due(timezone.now())
+    moving = [
+        photo_id
+        for photo_id, status, issued, replayed in rows
+        if _may_move(status, statuses.get(str(photo_id)), max(issued, replayed or issued), due)
+    ]
+    changed = 0
+    for start in range(0, len(moving), _CHUNK):
+        chunk = moving[start : start + _CHUNK]
+        changed += len(refresh_photos(Photo.objects.filter(pk__in=chunk).select_related("album")))
+    return changed
+
+
+def _replay_due(now: datetime) -> datetime:
+    """Photos whose last ticket or replay is older than this get storage checked."""
+    return now - timedelta(seconds=settings.PHOTOSHARE_UPLOAD_TICKET_SECONDS) - GRACE
+
+
+def _may_move(status: str, result: Status | None, since: datetime, due: datetime) -> bool:
+    if result is not None:
+        return result.is_final or status != Photo.Status.PROCESSING
+    return status in Photo.PENDING_STATUSES and since < due
+
+
+def _settle(photo: Photo, item: ResultItem | None, now: datetime) -> bool:
+    """Moves ``photo`` to what the results store (or, without an item, storage) says; True when
+    anything changed."""
+    if item is not None:
+        if item.status.is_final:
+            _apply_final(photo, item, now)
+            return True
+        before = (photo.status, photo.execution_arn)
+        photo.status = Photo.Status.PROCESSING
+        photo.execution_arn = item.execution_arn or photo.execution_arn
+        return (photo.status, photo.execution_arn) != before
+    if photo.status == Photo.Status.INTERRUPTED:
+        return False  # only a result can move it now
+    last = max(photo.ticket_issued_at, photo.resubmitted_at or photo.ticket_issued_at)
+    if last >= _replay_due(now):
+        return False  # the browser may still be uploading it
+    size = pipeline_config().blob_store().size(photo.original_key)
+    if size is None:
+        photo.status, photo.status_message = Photo.Status.INTERRUPTED, UPLOAD_INTERRUPTED
+        photo.finished_at = now
+        return True
+    logger.info("Photo %s is stored but has no result: replaying its upload event", photo.id)
+    announce_upload(photo.original_key, size)
+    photo.status, photo.resubmitted_at = Photo.Status.PROCESSING, now
+    return True
+
+
+def _apply_final(photo: Photo, item: ResultItem, now: datetime) -> None:
+    photo.execution_arn = item.execution_arn or photo.execution_arn
+    photo.status = Photo.Status(item.status.value)
+    photo.status_message = (item.message or "")[:300]
+    photo.rejection_reason = item.rejection_reason or ""
+    photo.finished_at = now
+    photo.thumbnails = [t.to_item() for t in item.thumbnails]
+    photo.labels = [label.to_item() for label in item.labels]
+    metadata = item.metadata
+    if metadata is None:
+        return
+    photo.format = metadata.format
+    photo.width, photo.height = metadata.width, metadata.height
+    photo.display_width, photo.display_height = metadata.display_width, metadata.display_height
+    photo.file_size = metadata.file_size
+    photo.taken_at_local = metadata.taken_at or ""
+    photo.taken_at = _sortable_time(metadata.taken_at)
+    photo.camera_make = metadata.camera_make or ""
+    photo.camera_model = metadata.camera_model or ""
+    photo.lens = metadata.lens or ""
+    photo.f_number = metadata.f_number
+    photo.exposure_time = metadata.exposure_time
+    photo.iso = metadata.iso
+    photo.focal_length = metadata.focal_length
+    if metadata.gps is not None:
+        photo.latitude, photo.longitude = metadata.gps.latitude, metadata.gps.longitude
+        photo.altitude = metadata.gps.altitude
+
+
+def _sortable_time(taken_at: str | None) -> datetime | None:
+    """The capture time as an aware datetime; without a recorded offset it is read as UTC."""
+    if not taken_at:
+        return None
+    try:
+        moment = datetime.fromisoformat(taken_at)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _save(changed: list[Photo]) -> None:
+    """Saves the changed photos album by album, each album's under its own change numbers."""
+    by_album = sorted(changed, key=lambda photo: photo.album_id)
+    for album_id, group in groupby(by_album, key=lambda photo: photo.album_id):
+        photos = list(group)
+        with transaction.atomic():
+            stamp_changes(album_id, photos)
+            for photo in photos:
+                photo.save()
+            _index_labels([photo for photo in photos if photo.status == Photo.Status.SUCCEEDED])
+
+
+def _index_labels(photos: list[Photo]) -> None:
+    """The searchable terms of finished photos: every label and every parent, once per photo."""
+    if not photos:
+        return
+    PhotoLabel.objects.filter(photo__in=photos).delete()
+    rows: list[PhotoLabel] = []
+    for photo in photos:
+        terms: dict[str, PhotoLabel] = {}
+        for label in photo.recognized_labels:
+            names = [(label.name, False), *((parent, True) for parent in label.parents)]
+            for name, is_parent in names:
+                key = name.casefold()[:100]
+                known = terms.get(key)
+                if known is None:
+                    terms[key] = PhotoLabel(
+                        photo=photo,
+                        term=name[:100],
+                        term_key=key,
+                        confidence=label.confidence,
+                        is_parent=is_parent,
+                    )
+                else:
+                    known.confidence = max(known.confidence, label.confidence)
+                    known.is_parent = known.is_parent and is_parent
+        rows.extend(terms.values())
+    PhotoLabel.objects.bulk_create(rows)
