@@ -49,13 +49,12 @@ from typing import Any
 
 import requests
 from camera_roll import Kind, RollFile, content, plan, sha256, warm_pool
-from stack import Browser, ChangesWatcher, MemorySampler, Stack, WorkerProcesses
+from stack import Browser, ChangesWatcher, ProcessSampler, Stack, WorkerProcesses
 
 TICKET_BATCH = 100  # the most one ticket request may ask for
-IN_FLIGHT = 4  # uploads at once, as the page
+IN_FLIGHT = 4  # uploads at once, as the page's uploader
 LOOKAHEAD = 100  # uploads queued before the next ticket request waits
 KILL_AT = (0.25, 0.60)  # shares of the uploads after which --kill-workers kills a worker child
-FAILED_STATUSES = ("FAILED", "INTERRUPTED")
 
 
 @dataclass
@@ -269,7 +268,7 @@ def upload_to_final(importer: Importer, watcher: ChangesWatcher) -> list[float]:
     return found
 
 
-def tally(importer: Importer, watcher: ChangesWatcher, sampler: MemorySampler) -> Tally:
+def tally(importer: Importer, watcher: ChangesWatcher, sampler: ProcessSampler) -> Tally:
     statuses = final_statuses(importer, watcher)
     counts = Counter(s for s in statuses if s is not None)
     duplicates = sum(o.duplicate_of is not None for o in importer.outcomes)
@@ -296,34 +295,55 @@ def seconds(start: float | None, end: float | None) -> float:
     return (end - start) if start is not None and end is not None else float("nan")
 
 
-def print_breakdown(
-    importer: Importer,
-    watcher: ChangesWatcher,
-    sampler: MemorySampler,
-    killer: WorkerKiller | None,
-    backlog: int,
-    result: Tally,
-) -> None:
-    outcomes = importer.outcomes
+@dataclass
+class Run:
+    """Everything measured in one import."""
+
+    importer: Importer
+    watcher: ChangesWatcher
+    sampler: ProcessSampler
+    killer: WorkerKiller | None
+    stack_started_in: float = 0.0
+    backlog: int = 0  # photos not final when the last upload was answered
+
+
+def print_breakdown(run: Run, result: Tally) -> None:
+    _print_files(run, result)
+    _print_timings(run)
+    _print_processes(run)
+    _print_problems(run, result)
+
+
+def _print_files(run: Run, result: Tally) -> None:
+    outcomes = run.importer.outcomes
     kinds = Counter(o.file.kind for o in outcomes)
-    uploads = [o for o in outcomes if o.upload_status is not None]
-    refused = [o for o in outcomes if o.ticket_error is not None]
-    upload_s = seconds(importer.first_upload_at, importer.last_upload_at)
-    drain_s = seconds(importer.last_upload_at, last_final_at(importer, watcher))
+    issued = sum(o.photo_id is not None for o in outcomes)
+    refused = sum(o.ticket_error is not None for o in outcomes)
     print(
         f"files: {len(outcomes)} offered: {kinds[Kind.JPEG]} JPEG, {kinds[Kind.PNG]} PNG, "
         f"{kinds[Kind.BROKEN]} broken, {kinds[Kind.DUPLICATE]} copies of earlier files"
     )
     print(
-        f"tickets: {importer.ticket_requests} requests; {len(uploads)} tickets, "
+        f"tickets: {run.importer.ticket_requests} requests: {issued} tickets, "
         f"{result.duplicates} answered duplicate ({kinds[Kind.DUPLICATE]} expected), "
-        f"{len(refused)} refused"
+        f"{refused} refused"
     )
+    statuses = Counter(s for s in final_statuses(run.importer, run.watcher) if s is not None)
+    counts = run.watcher.last_body.get("counts")
+    print(f"final statuses seen: {dict(statuses)}; the server's counts: {counts}")
+
+
+def _print_timings(run: Run) -> None:
+    importer, watcher = run.importer, run.watcher
+    uploads = [o for o in importer.outcomes if o.upload_status is not None]
+    upload_s = seconds(importer.first_upload_at, importer.last_upload_at)
+    drain_s = seconds(importer.last_upload_at, last_final_at(importer, watcher))
     not_204 = sum(o.upload_status != 204 for o in uploads)
+    print(f"stack start (migrate, collectstatic, /healthz): {run.stack_started_in:.1f} s")
     print(
         f"upload phase: {len(uploads)} uploads, {importer.bytes_sent / 1e9:.2f} GB in "
         f"{upload_s:.1f} s ({importer.bytes_sent / 1e6 / upload_s:.1f} MB/s); "
-        f"{not_204} not answered 204; {backlog} photos not yet final at its end"
+        f"{not_204} not answered 204; {run.backlog} photos not yet final at its end"
     )
     print(f"queue drain: {drain_s:.1f} s from the last upload to the last photo seen final")
     latencies = upload_to_final(importer, watcher)
@@ -332,13 +352,23 @@ def print_breakdown(
             f"from 204 to seen final: median {statistics.median(latencies):.1f} s, "
             f"p95 {statistics.quantiles(latencies, n=20)[-1]:.1f} s, max {max(latencies):.1f} s"
         )
-    statuses = Counter(s for s in final_statuses(importer, watcher) if s is not None)
-    print(f"final statuses seen: {dict(statuses)}; the server's counts: {_counts(watcher)}")
-    if killer is not None:
-        kills = ", ".join(f"after {n} uploads (pid {pid or 'none'})" for n, pid in killer.kills)
-        print(f"worker kills: {len(killer.kills)}: {kills or 'none'}")
+
+
+def _print_processes(run: Run) -> None:
+    sampler = run.sampler
+    if run.killer is not None:
+        kills = ", ".join(f"after {n} uploads (pid {pid or 'none'})" for n, pid in run.killer.kills)
+        print(f"worker kills: {len(run.killer.kills)}: {kills or 'none'}")
     peaks = ", ".join(f"{pid}: {kb / 1024:.0f}" for pid, kb in sorted(sampler.peak_hwm_kb.items()))
     print(f"worker children seen: {len(sampler.peak_hwm_kb)}; peak RSS (MB) by pid: {peaks}")
+    cpu = ", ".join(f"{role} {used:.0f} s" for role, used in sampler.cpu_seconds().items())
+    wall = sampler.stopped_at - sampler.started_at
+    cores = os.cpu_count() or 1
+    print(f"CPU time in {wall:.0f} s ({cores} cores: {cores * wall:.0f} CPU s at most): {cpu}")
+
+
+def _print_problems(run: Run, result: Tally) -> None:
+    watcher = run.watcher
     flipped = [i for i, seen in watcher.photos.items() if seen.changed_after_final]
     print(
         f"changes long poll: {watcher.polls} answers, {len(watcher.errors)} errors; "
@@ -351,10 +381,6 @@ def print_breakdown(
             print(f"  {title}: {line}")
         if len(lines) > 10:
             print(f"  {title}: ... and {len(lines) - 10} more")
-
-
-def _counts(watcher: ChangesWatcher) -> Any:
-    return watcher.last_body.get("counts")
 
 
 # --- main --------------------------------------------------------------------------------------
@@ -373,31 +399,32 @@ def wait_until_final(stack: Stack, watcher: ChangesWatcher, ids: list[str], time
             return
 
 
-def run_import(args: argparse.Namespace, roll: list[RollFile]) -> Tally:
+def run_import(args: argparse.Namespace, roll: list[RollFile]) -> tuple[Run, Tally]:
     with Stack(workers=args.workers) as stack:
         browser = stack.sign_in()
         album = browser.create_album(f"Camera roll ({len(roll)} files)")
-        watcher = ChangesWatcher(browser.clone(), album)
-        sampler = MemorySampler(stack.workers_processes())
         killer = None
         if args.kill_workers:
-            killer = WorkerKiller(
-                stack.workers_processes(), [math.ceil(len(roll) * share) for share in KILL_AT]
-            )
-        importer = Importer(browser, album, roll, killer)
-        watcher.start()
-        sampler.start()
+            thresholds = [math.ceil(len(roll) * share) for share in KILL_AT]
+            killer = WorkerKiller(stack.workers_processes(), thresholds)
+        run = Run(
+            importer=Importer(browser, album, roll, killer),
+            watcher=ChangesWatcher(browser.clone(), album),
+            sampler=ProcessSampler(stack.workers_processes()),
+            killer=killer,
+            stack_started_in=stack.started_in,
+        )
+        run.watcher.start()
+        run.sampler.start()
         try:
-            importer.run()
-            awaited = [o.photo_id for o in importer.outcomes if o.photo_id and o.uploaded_at]
-            backlog = len(watcher.unfinished(awaited))
-            wait_until_final(stack, watcher, awaited, args.timeout)
+            run.importer.run()
+            awaited = [o.photo_id for o in run.importer.outcomes if o.photo_id and o.uploaded_at]
+            run.backlog = len(run.watcher.unfinished(awaited))
+            wait_until_final(stack, run.watcher, awaited, args.timeout)
         finally:
-            sampler.stop()
-            watcher.stop()
-        result = tally(importer, watcher, sampler)
-        print_breakdown(importer, watcher, sampler, killer, backlog, result)
-        return result
+            run.sampler.stop()
+            run.watcher.stop()
+    return run, tally(run.importer, run.watcher, run.sampler)
 
 
 def main() -> int:
@@ -413,8 +440,9 @@ def main() -> int:
     roll = plan(args.files, seed=args.seed)
     warm_pool()
     started = time.monotonic()
-    result = run_import(args, roll)
-    print(f"(whole run, stack start and stop included: {time.monotonic() - started:.0f} s)")
+    run, result = run_import(args, roll)
+    print_breakdown(run, result)
+    print(f"whole run, stack start and stop included: {time.monotonic() - started:.0f} s")
     print(result.last_line())
     return 1 if result.lost or result.wrong else 0
 

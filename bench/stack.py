@@ -43,6 +43,7 @@ from processing.recognition.models.manifest import default_models_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG = ROOT / "var" / "bench" / "stack.log"
+LONG_POLL_SECONDS = 20  # as the album page asks (changes?since=...&wait=20); at most 25
 START_SECONDS = 180  # migrations, collectstatic and two gunicorn workers on a busy 2-core machine
 
 
@@ -86,6 +87,7 @@ class Stack:
             **(env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None
+        self.started_in = 0.0  # seconds from start() to /healthz answering
 
     def __enter__(self) -> Stack:
         _exit_on_sigterm()
@@ -117,6 +119,7 @@ class Stack:
 
     def start(self) -> None:
         """As `make run`: migrate, collectstatic, then scripts/run-local; waits for /healthz."""
+        began = time.monotonic()
         self.manage("migrate", "--noinput")
         self.manage("collectstatic", "--noinput", "--verbosity", "0")
         LOG.parent.mkdir(parents=True, exist_ok=True)
@@ -131,6 +134,7 @@ class Stack:
                 start_new_session=True,  # its own process group, stopped as a whole
             )
         self._wait_healthy()
+        self.started_in = time.monotonic() - began
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + START_SECONDS
@@ -329,7 +333,7 @@ class ChangesWatcher(threading.Thread):
     """Long-polls the album's changes endpoint with a cursor, as the page does, and notes when
     each photo is first seen final. ``wait_final`` blocks until the given photos all are."""
 
-    def __init__(self, browser: Browser, album: int, *, wait: int = 25) -> None:
+    def __init__(self, browser: Browser, album: int, *, wait: int = LONG_POLL_SECONDS) -> None:
         super().__init__(name="changes-watcher", daemon=True)
         self.browser, self.album, self.wait = browser, album, wait
         self.photos: dict[str, PhotoSeen] = {}
@@ -401,7 +405,11 @@ class ProcInfo:
     state: str
     ppid: int
     group: int
+    cpu_ticks: int  # user + system time so far, in clock ticks
     cmdline: str
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _proc(pid: int) -> ProcInfo | None:
@@ -410,8 +418,9 @@ def _proc(pid: int) -> ProcInfo | None:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return None
-    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
-    return ProcInfo(pid, fields[0], int(fields[1]), int(fields[2]), cmdline)
+    fields = stat[stat.rindex(")") + 2 :].split()  # from the 3rd field on: after "pid (comm) "
+    cpu = int(fields[11]) + int(fields[12])  # utime and stime, the 14th and 15th fields
+    return ProcInfo(pid, fields[0], int(fields[1]), int(fields[2]), cpu, cmdline)
 
 
 def _processes() -> list[ProcInfo]:
@@ -432,43 +441,73 @@ def memory_kb(pid: int) -> tuple[int, int] | None:
         return None  # a zombie has no memory lines
 
 
+WORKER, WEB, OTHER = "worker children", "web server", "the rest"
+
+
 class WorkerProcesses:
-    """The children of the stack's `python -m processing.local.worker` (the processes that take
-    jobs; multiprocessing's resource tracker is not one of them)."""
+    """The stack's processes by role. Worker children are the children of
+    `python -m processing.local.worker` that take jobs (not multiprocessing's resource
+    tracker); the web server is gunicorn's master and workers."""
 
     def __init__(self, group: int) -> None:
         self.group = group
 
-    def children(self) -> list[int]:
-        processes = [p for p in _processes() if p.group == self.group]
+    def by_role(self) -> dict[str, list[ProcInfo]]:
+        processes = [p for p in _processes() if p.group == self.group and p.state != "Z"]
         parents = {p.pid for p in processes if "-m processing.local.worker" in p.cmdline}
-        return sorted(
-            p.pid
-            for p in processes
-            if p.ppid in parents and "spawn_main" in p.cmdline and p.state != "Z"
-        )
+        roles: dict[str, list[ProcInfo]] = {WORKER: [], WEB: [], OTHER: []}
+        for process in processes:
+            if process.ppid in parents and "spawn_main" in process.cmdline:
+                roles[WORKER].append(process)
+            elif "gunicorn" in process.cmdline:
+                roles[WEB].append(process)
+            else:
+                roles[OTHER].append(process)
+        return roles
+
+    def children(self) -> list[int]:
+        return sorted(p.pid for p in self.by_role()[WORKER])
 
 
-class MemorySampler(threading.Thread):
-    """Samples VmHWM and VmRSS of every worker child every ``interval`` seconds; a child killed
-    and replaced is a new pid, and every pid seen is kept."""
+class ProcessSampler(threading.Thread):
+    """Every ``interval`` seconds: VmHWM and VmRSS of every worker child, and the CPU time of
+    every process of the stack. A child killed and replaced is a new pid; every pid seen is kept
+    (a dead process keeps its last sample)."""
 
     def __init__(self, workers: WorkerProcesses, *, interval: float = 0.5) -> None:
-        super().__init__(name="memory-sampler", daemon=True)
+        super().__init__(name="process-sampler", daemon=True)
         self.workers, self.interval = workers, interval
         self.peak_hwm_kb: dict[int, int] = {}
         self.peak_rss_kb: dict[int, int] = {}
+        self.cpu_first: dict[int, int] = {}  # ticks at the first sample (0 if born later)
+        self.cpu_last: dict[int, int] = {}
+        self.role: dict[int, str] = {}
+        self.started_at = self.stopped_at = 0.0
         self._stopping = threading.Event()
 
     def run(self) -> None:
-        while not self._stopping.wait(self.interval):
-            self.sample()
+        self.started_at = time.monotonic()
+        first = True
+        while True:
+            self.sample(first)
+            first = False
+            if self._stopping.wait(self.interval):
+                break
+        self.sample(False)
+        self.stopped_at = time.monotonic()
 
-    def sample(self) -> None:
-        for pid in self.workers.children():
-            memory = memory_kb(pid)
-            if memory is None:
-                continue
+    def sample(self, first: bool) -> None:
+        for role, processes in self.workers.by_role().items():
+            for process in processes:
+                self.role[process.pid] = role
+                self.cpu_first.setdefault(process.pid, process.cpu_ticks if first else 0)
+                self.cpu_last[process.pid] = process.cpu_ticks
+                if role == WORKER:
+                    self._note_memory(process.pid)
+
+    def _note_memory(self, pid: int) -> None:
+        memory = memory_kb(pid)
+        if memory is not None:
             hwm, rss = memory
             self.peak_hwm_kb[pid] = max(hwm, self.peak_hwm_kb.get(pid, 0))
             self.peak_rss_kb[pid] = max(rss, self.peak_rss_kb.get(pid, 0))
@@ -477,6 +516,13 @@ class MemorySampler(threading.Thread):
         """The largest VmHWM (peak resident set) seen in any worker child, in MB."""
         return max(self.peak_hwm_kb.values(), default=0) / 1024
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds each role used while sampled."""
+        used = dict.fromkeys((WORKER, WEB, OTHER), 0.0)
+        for pid, last in self.cpu_last.items():
+            used[self.role[pid]] += (last - self.cpu_first[pid]) / CLOCK_TICKS
+        return used
+
     def stop(self) -> None:
         self._stopping.set()
-        self.join(timeout=5)
+        self.join(timeout=10)
