@@ -103,7 +103,8 @@ class Importer:
     ) -> None:
         self.browser, self.album, self.killer = browser, album, killer
         self.outcomes = [Outcome(file) for file in roll]
-        self.ticket_requests = 0
+        self.ticket_seconds: list[float] = []  # how long each ticket request took
+        self.upload_seconds: list[float] = []  # how long each storage POST took
         self.first_upload_at: float | None = None
         self.last_upload_at: float | None = None
         self.bytes_sent = 0
@@ -139,8 +140,9 @@ class Importer:
                     "sha256": outcome.sha256,
                 }
             )
+        asked = time.monotonic()
         tickets = self.browser.tickets(self.album, wanted)
-        self.ticket_requests += 1
+        self.ticket_seconds.append(time.monotonic() - asked)
         for outcome, ticket in zip(batch, tickets, strict=True):
             if "photoId" in ticket:
                 outcome.photo_id, outcome.ticket = str(ticket["photoId"]), ticket
@@ -170,12 +172,14 @@ class Importer:
     def _post(self, outcome: Outcome, data: bytes) -> None:
         assert outcome.ticket is not None
         ticket, outcome.ticket = outcome.ticket, None
+        posted = time.monotonic()
         try:
             status = self._browser().upload(
                 ticket, data, outcome.file.name, outcome.file.content_type
             )
         except requests.RequestException as error:
             status, outcome.upload_error = 0, str(error)
+        self.upload_seconds.append(time.monotonic() - posted)
         outcome.upload_status = status
         if status == 204:
             outcome.uploaded_at = time.monotonic()
@@ -324,7 +328,7 @@ def _print_files(run: Run, result: Tally) -> None:
         f"{kinds[Kind.BROKEN]} broken, {kinds[Kind.DUPLICATE]} copies of earlier files"
     )
     print(
-        f"tickets: {run.importer.ticket_requests} requests: {issued} tickets, "
+        f"tickets: {len(run.importer.ticket_seconds)} requests: {issued} tickets, "
         f"{result.duplicates} answered duplicate ({kinds[Kind.DUPLICATE]} expected), "
         f"{refused} refused"
     )
@@ -346,12 +350,20 @@ def _print_timings(run: Run) -> None:
         f"{not_204} not answered 204; {run.backlog} photos not yet final at its end"
     )
     print(f"queue drain: {drain_s:.1f} s from the last upload to the last photo seen final")
-    latencies = upload_to_final(importer, watcher)
-    if len(latencies) >= 2:
-        print(
-            f"from 204 to seen final: median {statistics.median(latencies):.1f} s, "
-            f"p95 {statistics.quantiles(latencies, n=20)[-1]:.1f} s, max {max(latencies):.1f} s"
-        )
+    print(f"ticket request (up to {TICKET_BATCH} files): {spread(importer.ticket_seconds)}")
+    print(f"storage POST, {IN_FLIGHT} at once: {spread(importer.upload_seconds)}")
+    print(f"from 204 to seen final: {spread(upload_to_final(importer, watcher))}")
+
+
+def spread(values: list[float]) -> str:
+    """Median, 95th percentile and max of durations in seconds, in words."""
+    if not values:
+        return "none"
+    p95 = statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
+    return (
+        f"median {statistics.median(values):.2f} s, p95 {p95:.2f} s, max {max(values):.2f} s "
+        f"({len(values)})"
+    )
 
 
 def _print_processes(run: Run) -> None:
