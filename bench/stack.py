@@ -1,19 +1,20 @@
 """Photoshare's whole local stack, started as `make run` starts it, and a browser-like client.
 
     with Stack(workers=2) as stack:
-        browser = stack.sign_in()
-        album = browser.create_album("Camera roll")
-        tickets = browser.tickets(album, [{"filename": ..., "contentType": ..., "size": ...,
-                                            "sha256": ...}])
-        browser.upload(tickets[0], data, "photo.jpg", "image/jpeg")  # 204
-        browser.changes(album, since=0, wait=25)
+        browser = stack.sign_in()                       # a verified user, through the login form
+        album = browser.create_album("Camera roll")     # through the album list's form
+        photo_id = browser.upload_one(album, data, "photo.jpg", "image/jpeg")  # ticket, POST
+        watcher = ChangesWatcher(browser.clone(), album)  # long-polls the changes endpoint
+        watcher.start()
+        watcher.wait_final([photo_id], timeout=60)
 
 ``Stack`` makes a temporary var/ folder (the installed models are used where they are), applies
 the migrations, collects the static files and runs scripts/run-local with PHOTOSHARE_BIND on a
-free port, in a process group of its own; it waits for /healthz, and on leaving (an error and
-Ctrl-C included) stops the whole group. The server's output goes to var/bench/stack.log.
-``WorkerProcesses`` finds the pipeline's worker children in /proc, for killing them and for their
-memory. Used by bench/import_photos.py and bench/local_pipeline.py.
+free port, in a process group of its own; it waits for /healthz, and on leaving (an error,
+Ctrl-C and SIGTERM included) stops the whole group. The server's output goes to
+var/bench/stack.log. ``WorkerProcesses`` finds the stack's processes in /proc by role (the
+pipeline's worker children, for killing them; the web server), and ``ProcessSampler`` samples
+their memory and CPU time. Used by bench/import_photos.py and bench/local_pipeline.py.
 """
 
 from __future__ import annotations
