@@ -176,7 +176,11 @@ class PipelineConfig:
         return LocalExecutions(self.local_database())
 
     def local_queue(self) -> LocalQueue:
-        return LocalQueue(self.local_database(), lease_seconds=self.queue_lease_seconds)
+        return LocalQueue(
+            self.local_database(),
+            lease_seconds=self.queue_lease_seconds,
+            wake_dir=self.var_dir / "wake",  # where idle workers wait for a put
+        )
 
     def local_bucket(self) -> LocalBucket:
         """The bucket as S3 behaves: storing an object queues its ObjectCreated notification."""
