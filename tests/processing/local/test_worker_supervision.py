@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from processing.local.bucket import S3_EVENT
-from processing.local.supervisor import HEALTHY_AFTER
 from processing.local.s3_events import object_created
+from processing.local.supervisor import HEALTHY_AFTER
 from processing.results import Status
 from processing.runtime import PipelineConfig, config
 from tests.processing.local.processes import (
