@@ -332,6 +332,13 @@ def _print_files(run: Run, result: Tally) -> None:
         f"{result.duplicates} answered duplicate ({kinds[Kind.DUPLICATE]} expected), "
         f"{refused} refused"
     )
+    shared = Counter(o.photo_id for o in outcomes if o.photo_id is not None)
+    again = sum(count - 1 for count in shared.values())
+    if again:
+        print(
+            f"  {again} files were given the ticket of an earlier file's photo (the same bytes, "
+            "offered while that file's upload had not arrived yet): one photo, uploaded twice"
+        )
     statuses = Counter(s for s in final_statuses(run.importer, run.watcher) if s is not None)
     counts = run.watcher.last_body.get("counts")
     print(f"final statuses seen: {dict(statuses)}; the server's counts: {counts}")
