@@ -185,11 +185,8 @@ def plan(
             base = rng.randrange(len(PNG_SIZES))
             roll.append(RollFile(index, f"Screenshot_{index:05d}.png", kind, "image/png", base))
         elif kind is Kind.BROKEN:
-            roll.append(
-                RollFile(
-                    index, f"IMG_{index:05d}.jpg", kind, "image/jpeg", broken_seen % BROKEN_WAYS
-                )
-            )
+            way = broken_seen % BROKEN_WAYS
+            roll.append(RollFile(index, f"IMG_{index:05d}.jpg", kind, "image/jpeg", way))
             broken_seen += 1
         else:
             base = rng.randrange(len(JPEG_SIZES))

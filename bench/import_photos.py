@@ -11,7 +11,9 @@ album's changes endpoint with a cursor until every uploaded photo is final.
 
 The files (bench/camera_roll.py) are camera-like 3 to 12 MP JPEGs, about 3 % PNGs, 1 % broken
 files (a cut-off JPEG, a text file named .jpg, a JPEG header with no image) that must end
-REJECTED, and 2 % exact copies of earlier files that must be answered "already in this album".
+REJECTED, and 2 % exact copies of earlier files that must be answered "already in this album"
+(unless the earlier file's upload has not arrived yet: the server then hands out that photo's
+ticket again, and the breakdown says how often).
 With --kill-workers a pipeline worker child is SIGKILLed at 25 % and again at 60 % of the uploads.
 The worker children's VmHWM is sampled from /proc every 0.5 s (a replaced child is a new pid).
 
@@ -49,7 +51,7 @@ from typing import Any
 
 import requests
 from camera_roll import Kind, RollFile, content, plan, sha256, warm_pool
-from stack import Browser, ChangesWatcher, ProcessSampler, Stack, WorkerProcesses
+from stack import WEB, Browser, ChangesWatcher, ProcessSampler, Stack, WorkerProcesses
 
 TICKET_BATCH = 100  # the most one ticket request may ask for
 IN_FLIGHT = 4  # uploads at once, as the page's uploader
@@ -366,7 +368,7 @@ def spread(values: list[float]) -> str:
     """Median, 95th percentile and max of durations in seconds, in words."""
     if not values:
         return "none"
-    p95 = statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
+    p95 = statistics.quantiles(values, n=20, method="inclusive")[-1] if values[1:] else values[0]
     return (
         f"median {statistics.median(values):.2f} s, p95 {p95:.2f} s, max {max(values):.2f} s "
         f"({len(values)})"
@@ -384,6 +386,12 @@ def _print_processes(run: Run) -> None:
     wall = sampler.stopped_at - sampler.started_at
     cores = os.cpu_count() or 1
     print(f"CPU time in {wall:.0f} s ({cores} cores: {cores * wall:.0f} CPU s at most): {cpu}")
+    drain = sampler.stopped_at - sampler.marked_at
+    web = sampler.cpu_seconds(since_mark=True)[WEB]
+    print(
+        f"web server during the queue drain (long polls only): {web:.1f} CPU s in {drain:.0f} s, "
+        f"{web / drain:.2f} of a core"
+    )
 
 
 def _print_problems(run: Run, result: Tally) -> None:
@@ -439,6 +447,7 @@ def run_import(args: argparse.Namespace, roll: list[RollFile]) -> tuple[Run, Tal
             run.importer.run()
             awaited = [o.photo_id for o in run.importer.outcomes if o.photo_id and o.uploaded_at]
             run.backlog = len(run.watcher.unfinished(awaited))
+            run.sampler.mark()  # the queue drain starts: from now on the web serves long polls
             wait_until_final(stack, run.watcher, awaited, args.timeout)
         finally:
             run.sampler.stop()

@@ -483,7 +483,9 @@ class ProcessSampler(threading.Thread):
         self.cpu_first: dict[int, int] = {}  # ticks at the first sample (0 if born later)
         self.cpu_last: dict[int, int] = {}
         self.role: dict[int, str] = {}
-        self.started_at = self.stopped_at = 0.0
+        self.cpu_marked: dict[int, int] = {}
+        self._lock = threading.Lock()
+        self.started_at = self.stopped_at = self.marked_at = 0.0
         self._stopping = threading.Event()
 
     def run(self) -> None:
@@ -498,13 +500,14 @@ class ProcessSampler(threading.Thread):
         self.stopped_at = time.monotonic()
 
     def sample(self, first: bool) -> None:
-        for role, processes in self.workers.by_role().items():
-            for process in processes:
-                self.role[process.pid] = role
-                self.cpu_first.setdefault(process.pid, process.cpu_ticks if first else 0)
-                self.cpu_last[process.pid] = process.cpu_ticks
-                if role == WORKER:
-                    self._note_memory(process.pid)
+        with self._lock:
+            for role, processes in self.workers.by_role().items():
+                for process in processes:
+                    self.role[process.pid] = role
+                    self.cpu_first.setdefault(process.pid, process.cpu_ticks if first else 0)
+                    self.cpu_last[process.pid] = process.cpu_ticks
+                    if role == WORKER:
+                        self._note_memory(process.pid)
 
     def _note_memory(self, pid: int) -> None:
         memory = memory_kb(pid)
@@ -517,11 +520,19 @@ class ProcessSampler(threading.Thread):
         """The largest VmHWM (peak resident set) seen in any worker child, in MB."""
         return max(self.peak_hwm_kb.values(), default=0) / 1024
 
-    def cpu_seconds(self) -> dict[str, float]:
-        """CPU seconds each role used while sampled."""
+    def mark(self) -> None:
+        """Notes the CPU time so far, so that ``cpu_seconds(since_mark=True)`` counts from now."""
+        self.sample(False)
+        with self._lock:
+            self.cpu_marked = dict(self.cpu_last)
+            self.marked_at = time.monotonic()
+
+    def cpu_seconds(self, *, since_mark: bool = False) -> dict[str, float]:
+        """CPU seconds each role used while sampled (or since ``mark()``)."""
+        start = self.cpu_marked if since_mark else self.cpu_first
         used = dict.fromkeys((WORKER, WEB, OTHER), 0.0)
         for pid, last in self.cpu_last.items():
-            used[self.role[pid]] += (last - self.cpu_first[pid]) / CLOCK_TICKS
+            used[self.role[pid]] += (last - start.get(pid, 0)) / CLOCK_TICKS
         return used
 
     def stop(self) -> None:
