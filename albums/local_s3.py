@@ -17,9 +17,7 @@ from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from albums.pipeline import local_upload_signer, pipeline_config
-from processing.adapters.local_uploads import UploadRefused
-from processing.ports import BlobNotFound
+from albums.pipeline import BlobNotFound, UploadRefused, local_upload_signer, pipeline_config
 
 _FORM_OVERHEAD = 64 * 1024
 

@@ -10,8 +10,7 @@ from django.db import models
 from django.db.models.functions import Coalesce, Greatest, Lower
 from django.utils import timezone
 
-from processing.keys import UploadKey
-from processing.recognition.labels import Label
+from albums.pipeline import Label, UploadKey
 
 if TYPE_CHECKING:
     from accounts.models import User

@@ -30,8 +30,7 @@ from django.utils import timezone
 
 from albums.changes import stamp_changes
 from albums.models import Album, Photo, PhotoLabel
-from albums.pipeline import announce_upload, pipeline_config
-from processing.results import ResultItem, Status
+from albums.pipeline import ResultItem, Status, announce_upload, pipeline_config
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,8 @@
-"""The web app's composition root for the pipeline: adapters built from Django settings, once.
+"""The web app's one door into the pipeline: adapters built from Django settings, and the few
+pipeline types the app reads (labels, results items, keys).
 
-Views and services reach storage, the results store and the executions only through here, so the
-runtime (local or aws) is chosen in one place.
+Nothing else in albums/ imports processing (tests/test_boundaries.py checks it), so the runtime
+(local or aws) is chosen in one place and the pipeline's surface seen by Django is this page.
 """
 
 from __future__ import annotations
@@ -11,11 +12,28 @@ from typing import Protocol
 from django.conf import settings
 
 from processing.adapters.aws_s3 import S3UploadSigner, s3_client
-from processing.adapters.local_uploads import LocalUploadSigner
+from processing.adapters.local_uploads import LocalUploadSigner, UploadRefused
 from processing.handlers import s3_trigger
+from processing.keys import UploadKey
 from processing.local.s3_events import object_created
+from processing.ports import BlobNotFound
+from processing.recognition.labels import Label
+from processing.results import ResultItem, Status
 from processing.runtime import PipelineConfig
 from processing.validation import Limits
+
+__all__ = [
+    "BlobNotFound",
+    "Label",
+    "ResultItem",
+    "Status",
+    "UploadKey",
+    "UploadRefused",
+    "announce_upload",
+    "local_upload_signer",
+    "pipeline_config",
+    "upload_signer",
+]
 
 
 class UploadSigner(Protocol):

@@ -14,7 +14,8 @@ bind = os.environ.get("PHOTOSHARE_BIND", "127.0.0.1:8000")
 # Two cores here: a couple of processes with a few threads each keeps the page snappy while one
 # request waits on SQLite or the disk.
 workers = int(os.environ.get("PHOTOSHARE_WEB_WORKERS", "2"))
-threads = int(os.environ.get("PHOTOSHARE_WEB_THREADS", "4"))
+# Eight threads: an open album page holds one in a long poll (up to 25 s) for live status.
+threads = int(os.environ.get("PHOTOSHARE_WEB_THREADS", "8"))
 worker_class = "gthread"
 timeout = 60
 graceful_timeout = 10

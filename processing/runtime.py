@@ -80,6 +80,8 @@ class PipelineConfig:
     thumbnail_quality: int = DEFAULT_QUALITY
     bucket: str = "photoshare-local"
     queue_lease_seconds: int = 60
+    # A local worker holding more resident memory than this after a job is replaced by a new one.
+    worker_max_rss_mb: int = 450
     # aws mode: where the stack's resources are (the SAM template's outputs).
     aws_region: str = "us-east-1"
     results_table: str = "ImageMetadata"
@@ -120,6 +122,7 @@ class PipelineConfig:
             thumbnail_quality=quality,
             bucket=os.environ.get("PHOTOSHARE_BUCKET", "").strip() or "photoshare-local",
             queue_lease_seconds=_int("PHOTOSHARE_QUEUE_LEASE_SECONDS", 60),
+            worker_max_rss_mb=_int("PHOTOSHARE_WORKER_MAX_RSS_MB", 450),
             aws_region=_text("PHOTOSHARE_AWS_REGION", os.environ.get("AWS_REGION", "us-east-1")),
             results_table=_text("PHOTOSHARE_RESULTS_TABLE", "ImageMetadata"),
             state_machine_arn=_text("PHOTOSHARE_STATE_MACHINE_ARN", ""),
@@ -176,7 +179,11 @@ class PipelineConfig:
         return LocalExecutions(self.local_database())
 
     def local_queue(self) -> LocalQueue:
-        return LocalQueue(self.local_database(), lease_seconds=self.queue_lease_seconds)
+        return LocalQueue(
+            self.local_database(),
+            lease_seconds=self.queue_lease_seconds,
+            wake_dir=self.var_dir / "wake",  # where idle workers wait for a put
+        )
 
     def local_bucket(self) -> LocalBucket:
         """The bucket as S3 behaves: storing an object queues its ObjectCreated notification."""

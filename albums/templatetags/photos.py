@@ -9,8 +9,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from albums.models import Photo
-from albums.pipeline import upload_signer
-from processing.recognition.labels import Label
+from albums.pipeline import Label, upload_signer
 
 register = template.Library()
 

@@ -41,11 +41,18 @@ CREATE TABLE IF NOT EXISTS jobs (
     state TEXT NOT NULL DEFAULT 'ready',
     attempts INTEGER NOT NULL DEFAULT 0,
     lease_until REAL,
+    worker_pid INTEGER,
     created_at REAL NOT NULL,
     finished_at REAL
 );
 CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (state, id);
 """
+
+# Columns added after a table was first created: CREATE TABLE IF NOT EXISTS leaves an existing
+# var/pipeline.sqlite3 as it was, so these are added in place when missing.
+ADDED_COLUMNS = (
+    ("jobs", "worker_pid", "INTEGER"),  # the process holding a taken job's lease
+)
 
 
 class LocalDatabase:
@@ -54,6 +61,20 @@ class LocalDatabase:
         self._local = threading.local()
         path.parent.mkdir(parents=True, exist_ok=True)
         self._connection().executescript(SCHEMA)  # its own transaction; IF NOT EXISTS throughout
+        self._add_missing_columns()
+
+    def _columns(self, table: str) -> set[str]:
+        return {row["name"] for row in self._connection().execute(f"PRAGMA table_info({table})")}
+
+    def _add_missing_columns(self) -> None:
+        missing = [added for added in ADDED_COLUMNS if added[1] not in self._columns(added[0])]
+        if not missing:
+            return  # the usual case: no write lock taken
+        with self.write() as connection:
+            for table, column, kind in missing:
+                # Checked again under the lock: another process may have just added it.
+                if column not in self._columns(table):
+                    connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def _connection(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)

@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import boto3
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from moto.server import ThreadedMotoServer
 from pytest_django.fixtures import Settings
 
@@ -212,3 +214,29 @@ def test_a_rejected_upload_is_recorded_in_dynamodb_with_its_reason(
     (card,) = changes(alice_client, alices_album)["photos"]
     assert card["status"] == "REJECTED"
     assert "Not a JPEG or PNG image" in card["html"]
+
+
+def test_a_stored_upload_whose_event_was_lost_is_replayed_through_the_trigger(
+    stack: dict[str, str], alice_client: Client, alices_album: Album, settings: Settings
+) -> None:
+    photo_bytes = jpeg()
+    stored = request_ticket(alice_client, alices_album, size=len(photo_bytes)).json()
+    never_sent = request_ticket(alice_client, alices_album, filename="lost.jpg").json()
+    upload = stored["upload"]
+    assert post_form(upload["url"], upload["fields"], photo_bytes, "image/jpeg") == 204
+    # S3's notification never reached the trigger (no queue, no retry left), and the tickets
+    # have expired: storage, not the clock, tells the two photos apart.
+    expired = timezone.now() - timedelta(seconds=settings.PHOTOSHARE_UPLOAD_TICKET_SECONDS + 61)
+    Photo.objects.update(ticket_issued_at=expired)
+
+    feed = {p["id"]: p["status"] for p in changes(alice_client, alices_album)["photos"]}
+    assert feed == {stored["photoId"]: "PROCESSING", never_sent["photoId"]: "INTERRUPTED"}
+    machine = boto3.client("stepfunctions", region_name=REGION, endpoint_url=stack["endpoint"])
+    (execution,) = machine.list_executions(stateMachineArn=stack["state_machine"])["executions"]
+    assert execution["name"] == stored["photoId"]
+
+    execution_input = json.loads(
+        machine.describe_execution(executionArn=execution["executionArn"])["input"]
+    )
+    assert run_pipeline(execution_input, execution["executionArn"]) == "SUCCEEDED"
+    assert changes(alice_client, alices_album, 0)["counts"]["done"] == 1

@@ -79,6 +79,19 @@ def test_reads_are_batches_of_100_and_unprocessed_keys_are_retried(dynamodb: Any
     assert sleeps == [0.05]
 
 
+def test_statuses_are_read_alone_in_the_same_batches(dynamodb: Any) -> None:
+    store = DynamoResultStore(dynamodb, TABLE)
+    ids = [f"p{i}" for i in range(150)]
+    for photo_id in ids:
+        store.record_start(photo_id, f"arn:{photo_id}")
+    store.record_final(ResultItem("p7", Status.REJECTED, message="Not a JPEG or PNG image"))
+    client = UnprocessedOnce(dynamodb)
+    statuses = DynamoResultStore(client, TABLE).get_statuses([*ids, "missing"])
+
+    assert statuses == {**dict.fromkeys(ids, Status.RUNNING), "p7": Status.REJECTED}
+    assert client.calls == [100, 50, 51]
+
+
 def test_labels_are_stored_while_running_and_kept_by_the_final_write(dynamodb: Any) -> None:
     store = DynamoResultStore(dynamodb, TABLE)
     dog = Label("Dog", 47.4, "local", "nanodet-g/human-models-3.0.4", parents=("Animal",))

@@ -18,8 +18,11 @@ def test_objects_round_trip_with_their_content_type(s3) -> None:
     store = S3BlobStore(s3, BUCKET)
     store.put(KEY, b"\xff\xd8\xffdata", content_type="image/jpeg")
     assert store.get(KEY) == b"\xff\xd8\xffdata"
+    assert store.open(KEY).read() == b"\xff\xd8\xffdata"
+    assert store.size(KEY) == 7
     assert s3.head_object(Bucket=BUCKET, Key=KEY)["ContentType"] == "image/jpeg"
     store.delete(KEY)
+    assert store.size(KEY) is None
     with pytest.raises(BlobNotFound):
         store.get(KEY)
     store.delete(KEY)  # deleting what is gone is fine, as on S3
