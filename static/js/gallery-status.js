@@ -39,7 +39,7 @@ window.Photoshare.gallery = (function () {
   // of cards; the map keeps one update per photo, in arrival order.
   const FLUSH_MS = 250;
   const updates = new Map();
-  const marks = new Map();
+  let marks = []; // [photoId, change] in order: "uploading again" then "processing" must both apply
   let frameQueued = false;
   let lastFlush = 0;
   // Photos whose upload this page is making or has finished: an "upload interrupted" about them
@@ -99,11 +99,11 @@ window.Photoshare.gallery = (function () {
     }
     updates.clear();
     if (added.length) prependNewestFirst(added);
-    for (const [photoId, mark] of marks) {
+    for (const [photoId, change] of marks) {
       const card = cardFor(photoId);
-      if (card) mark(card);
+      if (card) change(card);
     }
-    marks.clear();
+    marks = [];
   }
 
   function withRank(update) {
@@ -134,8 +134,8 @@ window.Photoshare.gallery = (function () {
     }
   }
 
-  function mark(photoId, apply) {
-    marks.set(photoId, apply);
+  function mark(photoId, change) {
+    marks.push([photoId, change]);
     scheduleFrame();
   }
 
