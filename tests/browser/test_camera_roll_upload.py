@@ -228,6 +228,11 @@ def test_types_come_from_the_content_not_the_name(
     assert traffic.errors == []
     assert not Photo.objects.filter(original_filename="notes.jpg").exists()
 
+    # The summary and its failure row fit a phone without sideways scrolling.
+    page.set_viewport_size({"width": 375, "height": 740})
+    expect(refused).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+
 
 def test_leaving_mid_upload_warns_and_storage_errors_are_retried_then_offered_again(
     page: Page, tmp_path: Path
