@@ -14,6 +14,7 @@ import pytest
 
 from processing.local.bucket import S3_EVENT
 from processing.local.s3_events import object_created
+from processing.local.supervisor import HEALTHY_AFTER
 from processing.results import Status
 from processing.runtime import PipelineConfig, config
 from tests.processing.local.processes import (
@@ -53,8 +54,10 @@ def test_killed_workers_are_replaced_and_the_parent_outlives_them_all(
         victim = min(first)
         os.kill(victim, signal.SIGKILL)
         second = wait_for_children(parent.pid, 2, not_among={victim})
+        replaced_at = time.monotonic()
         assert processed(runtime, upload(runtime))
 
+        replacement_lived = time.monotonic() - replaced_at
         for pid in second:
             os.kill(pid, signal.SIGKILL)
         third = wait_for_children(parent.pid, 2, not_among=second)
@@ -68,7 +71,10 @@ def test_killed_workers_are_replaced_and_the_parent_outlives_them_all(
     assert len(lines) == 3, lines  # one line per restart
     (replacement,) = second - first
     (survivor,) = first - {victim}
-    expected = [(victim, 1), (replacement, 2), (survivor, 1)]  # a second early death waits longer
+    # A second early death in the same slot waits longer; on a machine so loaded that the
+    # replacement lived past HEALTHY_AFTER, its death counts as a first one again.
+    doubled = 2 if replacement_lived < HEALTHY_AFTER - 5 else 1
+    expected = [(victim, 1), (replacement, doubled), (survivor, 1)]
     for pid, delay in expected:
         mine = [line for line in lines if f"Worker {pid} " in line]
         assert len(mine) == 1, lines
