@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods
 
 from albums.changes import album_counts, changes_since
-from albums.models import Photo
+from albums.models import Album, Photo
 from albums.outcomes import refresh_album, refresh_photos
 from albums.pipeline import pipeline_config
 from albums.services import photo_delete
@@ -87,8 +87,11 @@ def album_changes(request: AuthenticatedRequest, album_id: int) -> JsonResponse:
     deadline = time.monotonic() + wait
     while True:
         looked = time.monotonic()
-        refresh_album(album)
-        found = changes_since(album, since)
+        try:
+            refresh_album(album)
+            found = changes_since(album, since)
+        except Album.DoesNotExist:
+            raise Http404("The album was deleted") from None  # while this request waited
         if found.photos or time.monotonic() >= deadline:
             break
         # Looking costs more with thousands of photos waiting; look less often then, so that a

@@ -152,3 +152,17 @@ def test_the_album_page_renders_the_cursor_and_counts(
     assert f'data-cursor="{album.change_seq}"' in html
     assert '<span data-count="photos">1</span> photo' in html
     assert 'data-rank="3"' in html
+
+
+@pytest.mark.django_db(transaction=True)  # the deletion commits from another thread
+def test_an_album_deleted_while_its_page_waits_is_a_404(
+    alice_client: Client, alices_album: Album
+) -> None:
+    upload(alice_client, alices_album, jpeg())
+    cursor = changes(alice_client, alices_album)["cursor"]
+    deleting = threading.Timer(0.5, lambda: Album.objects.filter(pk=alices_album.pk).delete())
+    deleting.start()
+    url = reverse("albums:changes", args=[alices_album.pk])
+    response = alice_client.get(url, {"since": cursor, "wait": 20})
+    deleting.join()
+    assert response.status_code == 404

@@ -7,11 +7,14 @@ Chromium; a missing browser fails the run (never a silent skip) and `make test` 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+
+from processing.local import worker
 
 # Playwright's sync API keeps an event loop running on the test thread for the whole session, and
 # Django refuses ORM calls (test database set-up included) while one runs unless told that the
@@ -46,6 +49,17 @@ def browser() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def running_worker(var_dir: Path) -> Iterator[None]:
+    """The pipeline worker, as `make run` starts it, on this test's var/ folder."""
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop.is_set,), kwargs={"idle_wait": 0.05})
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=30)
 
 
 @pytest.fixture

@@ -1,35 +1,20 @@
-"""Uploading in a real browser: three files at once, through tickets, storage and the pipeline."""
+"""Uploading in a real browser: a few files at once, through tickets, storage and the pipeline."""
 
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from django.core.mail import EmailMessage
 from playwright.sync_api import Locator, Page, expect
 from pytest_django.fixtures import Settings
 
 from accounts.models import User
 from albums.models import Album
-from processing.local import worker
 from tests.albums.photo_helpers import SUCCESSFUL_STATES
 from tests.conftest import PASSWORD, make_user
 from tests.processing.exif_fixtures import LISBON_GPS
 from tests.processing.images import TOP_LEFT, exif_block, jpeg, orientation_card, png, stored_for
-
-
-@pytest.fixture
-def running_worker(var_dir: Path) -> Iterator[None]:
-    """The pipeline worker, as `make run` starts it, on this test's var/ folder."""
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop.is_set,), kwargs={"idle_wait": 0.05})
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=30)
 
 
 def log_in(page: Page, user: User) -> None:
@@ -74,6 +59,10 @@ def test_sign_up_create_an_album_upload_three_files_and_see_the_results(
     )
     drawing = tmp_path / "drawing.png"
     drawing.write_bytes(png(orientation_card(640, 480)))
+    # A JPEG by its first bytes, so it is sent; the pipeline finds it cut short.
+    damaged = tmp_path / "damaged.jpg"
+    whole = jpeg(orientation_card(400, 300))
+    damaged.write_bytes(whole[: len(whole) // 2])
     notes = tmp_path / "notes.jpg"
     notes.write_text("person\nbicycle\ncar\n")
 
@@ -90,8 +79,11 @@ def test_sign_up_create_an_album_upload_three_files_and_see_the_results(
     page.get_by_role("button", name="Create album").click()
     expect(page.get_by_role("heading", name="Lisbon")).to_be_visible()
 
-    page.set_input_files("#photo-files", [str(turned), str(drawing), str(notes)])
+    page.set_input_files("#photo-files", [str(turned), str(drawing), str(damaged), str(notes)])
 
+    # The text file is refused on the page, by its content: it never becomes a photo.
+    refused = page.locator(".upload--failed", has_text="notes.jpg")
+    expect(refused).to_contain_text("Not a JPEG or PNG image (it looks like text)")
     cards = page.locator(".photo-card")
     expect(cards).to_have_count(3)
     tram = page.locator(".photo-card", has_text="lisbon-tram.jpg")
@@ -99,9 +91,9 @@ def test_sign_up_create_an_album_upload_three_files_and_see_the_results(
     expect(page.locator(".photo-card", has_text="drawing.png").locator(".status")).to_have_text(
         "Done"
     )
-    rejected = page.locator(".photo-card", has_text="notes.jpg")
+    rejected = page.locator(".photo-card", has_text="damaged.jpg")
     expect(rejected.locator(".status")).to_have_text("Rejected")
-    expect(rejected).to_contain_text("Not a JPEG or PNG image")
+    expect(rejected).to_contain_text("The image is damaged or incomplete")
 
     expect(tram).to_contain_text("1200 × 800")
     expect(tram).to_contain_text("Canon EOS R6")
