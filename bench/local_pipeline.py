@@ -6,9 +6,9 @@ Uses the 12 MP camera-like JPEG of bench/pipeline.py (3.0 MB) and real worker pr
 (``python -m processing.local.worker``) on a temporary var/ folder, and measures:
 
 - throughput: a burst of uploads all at once, with 1 and with 2 workers (photos per second);
-- latency: uploads arriving steadily below capacity, from "upload finished" (the S3 event queued,
-  which is when storage answers 204) to the results item being SUCCEEDED, and to a card showing
-  done, observed by polling the results store once a second as the album page does.
+- latency: one upload every 0.5 s through the real stack as `make run` starts it (bench/stack.py:
+  tickets, the storage POST), from storage's 204 to the results item being SUCCEEDED, and to a
+  client long-polling the album's changes endpoint, as the page does, seeing the photo final.
 """
 
 from __future__ import annotations
