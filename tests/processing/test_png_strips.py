@@ -166,3 +166,8 @@ def test_damaged_image_data_is_a_rejection() -> None:
         with pytest.raises(ImageRejected) as refused:
             decode_reduced(damaged, read_png_header(damaged), (16, 16))
         assert refused.value.reason == "corrupt"
+
+
+def test_an_interlaced_png_of_one_row_is_read_from_its_sixth_pass() -> None:
+    data, _ = random_png(2, 8, interlaced=True, size=(37, 1))
+    assert np.array_equal(strips(data, 300), whole_decode(data)[:, 1::2])  # every odd column
