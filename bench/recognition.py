@@ -37,7 +37,10 @@ from processing.local.worker import work_once  # noqa: E402
 from processing.recognition.local import LocalRecognizer  # noqa: E402
 from processing.recognition.models.install import fetch_nanodet  # noqa: E402
 from processing.recognition.models.manifest import default_models_dir  # noqa: E402
-from processing.recognition.photo import recognize_photo  # noqa: E402
+from processing.recognition.photo import (  # noqa: E402
+    recognition_picture,
+    recognize_picture,
+)
 from processing.thumbnails import upright_derivative  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -71,13 +74,18 @@ def per_photo_latency(recognizer: LocalRecognizer, repeats: int) -> None:
     print("| photo | derivative | detector | classifier | whole Recognize step |")
     print("|---|---|---|---|---|")
     for name, data in photos():
-        image = upright_derivative(data, box=recognizer.image_size)
+        # The step starts from the 1024 px thumbnail that Thumbnails stored.
+        thumbnail = recognition_picture(data, recognizer)
+        image = upright_derivative(thumbnail, box=recognizer.image_size)
         derivative = median_ms(
-            lambda data=data: upright_derivative(data, box=recognizer.image_size), repeats
+            lambda thumbnail=thumbnail: upright_derivative(thumbnail, box=recognizer.image_size),
+            repeats,
         )
         detect = median_ms(lambda image=image: recognizer.detect(image), repeats)
         classify = median_ms(lambda image=image: recognizer.classify(image), repeats)
-        whole = median_ms(lambda data=data: recognize_photo(data, recognizer), repeats)
+        whole = median_ms(
+            lambda thumbnail=thumbnail: recognize_picture(thumbnail, recognizer), repeats
+        )
         print(
             f"| {name} | {derivative:.0f} ms | {detect:.0f} ms | {classify:.0f} ms | "
             f"{whole:.0f} ms |",
@@ -87,9 +95,7 @@ def per_photo_latency(recognizer: LocalRecognizer, repeats: int) -> None:
 
 def _without_recognition(definition: dict[str, object]) -> dict[str, object]:
     edited = copy.deepcopy(definition)
-    parallel = edited["States"]["ParallelProcessing"]  # type: ignore[index]
-    parallel["Branches"] = parallel["Branches"][:1]
-    parallel["ResultSelector"] = {"thumbnails.$": "$[0].thumbnails"}
+    edited["States"]["Thumbnails"]["Next"] = "RecordSuccess"  # type: ignore[index]
     return edited
 
 

@@ -2,7 +2,8 @@
 
 DIR/manifest.json lists files with `expected_labels` (COCO class names plainly visible) and
 `optional_labels` (may or may not be found). Each photo goes through what the pipeline does
-(the upright derivative, then the local recognizer) and each label is scored by the COCO
+(its thumbnails, the derivative of the 1024 px one, the local recognizer) and each label is
+scored by the COCO
 class it is or belongs to (a Malamute counts as a dog): expected and found, expected and missed,
 or wrong (a COCO class neither expected nor optional). Labels outside COCO's vocabulary (Espresso,
 Seashore) cannot be checked against this manifest and are listed as unscored. Exits 1 when fewer

@@ -4,7 +4,7 @@ processing.adapters and are chosen in processing.runtime."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from PIL import Image
 
@@ -81,3 +81,11 @@ class Recognizer(Protocol):
     image_size: int  # the box, in pixels, the derivative it wants fits in
 
     def recognize(self, image: Image.Image) -> list[Label]: ...
+
+
+@runtime_checkable
+class StoredImageRecognizer(Recognizer, Protocol):
+    """A recognizer that can read a stored JPEG itself (Rekognition's S3Object): given the
+    thumbnail's key, the step neither downloads nor decodes anything."""
+
+    def recognize_stored(self, bucket: str, key: str) -> list[Label]: ...

@@ -7,8 +7,11 @@ then resampled with Lanczos; each smaller size is made from the previous one. Re
 rest, three times faster than Lanczos alone and, measured against a full-resolution Lanczos
 reference, 46 dB PSNR (libvips' thumbnail: 39 dB; see docs/performance.md). Common PNGs (8-bit
 grey, RGB or RGBA) are decoded by libspng, which is about 1.5x faster than Pillow's decoder; the
-rare kinds (palettes, 16-bit, tRNS) go through Pillow. EXIF orientation is applied to the small
-result, and the output carries no EXIF, GPS or ICC profile at all.
+rare kinds (palettes, 16-bit, tRNS) go through Pillow. PNGs over 16 megapixels, which have no
+reduced decode and would take hundreds of megabytes whole, are decoded strip by strip straight
+into the largest size (processing.png_strips); progressive JPEGs too big for libjpeg to hold
+their coefficients are read at 1/8 scale from their DC scans (processing.jpeg_dc). EXIF
+orientation is applied to the small result, and the output carries no EXIF, GPS or ICC profile.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import numpy as np
 import pyspng
 from PIL import Image
 
+from processing import jpeg_dc, png_strips
 from processing.color import to_srgb
 from processing.containers import ImageHeader
 from processing.metadata import metadata_from_header, read_header
@@ -132,8 +136,12 @@ def _decode(
             # EXIF ourselves, so those warnings say nothing here.
             warnings.simplefilter("ignore", UserWarning)
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            if png_strips.wants_strips(header):
+                return png_strips.decode_reduced(data, header, target)
             if _libspng_handles(header):
                 return _decode_png_with_libspng(data, header)
+            if header.format == "JPEG" and header.interlaced and jpeg_dc.wants_dc_only(data):
+                return jpeg_dc.decode_dc(data)
             image = Image.open(io.BytesIO(data), formats=[header.format])
             if header.format == "JPEG":
                 image.draft(None, target)  # decode at 1/2, 1/4 or 1/8 scale where that suffices

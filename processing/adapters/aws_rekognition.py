@@ -1,8 +1,11 @@
 """Recognizer on Amazon Rekognition DetectLabels.
 
 The reference architecture points Rekognition at the original in S3, so photos over 15 MB (or
-over 10,000 px a side) are never tagged. Here the request carries the upright 1024 px derivative
-as JPEG bytes, far under the 5 MB limit for bytes, and its boxes line up with what people see.
+over 10,000 px a side) are never tagged. Here Rekognition reads the 1024 px JPEG thumbnail that
+the Thumbnails step stored (upright, sRGB, far under every limit), so its boxes line up with what
+people see and the Recognize function downloads and decodes nothing; a derivative made in memory
+(a transparent thumbnail laid on white, or an original when no thumbnail is big enough) goes as
+JPEG bytes, under the 5 MB limit for bytes.
 """
 
 from __future__ import annotations
@@ -43,11 +46,17 @@ class RekognitionRecognizer:
         self.min_confidence = min_confidence
 
     def recognize(self, image: Image.Image) -> list[Label]:
+        return self._detect_labels({"Bytes": jpeg_bytes(image)})
+
+    def recognize_stored(self, bucket: str, key: str) -> list[Label]:
+        """Labels for a JPEG already in S3 (a thumbnail): Rekognition reads it with the
+        caller's permissions."""
+        return self._detect_labels({"S3Object": {"Bucket": bucket, "Name": key}})
+
+    def _detect_labels(self, image: dict[str, Any]) -> list[Label]:
         try:
             response = self.client.detect_labels(
-                Image={"Bytes": jpeg_bytes(image)},
-                MaxLabels=self.max_labels,
-                MinConfidence=self.min_confidence,
+                Image=image, MaxLabels=self.max_labels, MinConfidence=self.min_confidence
             )
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")

@@ -1,8 +1,8 @@
 """Recognize: labels for the photo, from the local models or Rekognition (runtime decides).
 
-The recognizer gets an upright derivative of the size it asks for (1024 px for Rekognition,
-640 for the local models), made here from the original rather than read from the Thumbnails
-branch, which runs at the same time and may not have written its thumbnails yet.
+It runs after Thumbnails and works from the stored thumbnail that suits the recognizer (the
+1024 px one), so the original is decoded once per photo, by Thumbnails; Rekognition is pointed at
+that thumbnail in S3 rather than sent its bytes. See processing.recognition.photo.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from processing.handlers._events import logged_step, photo_ref
-from processing.recognition.photo import recognize_photo
+from processing.recognition.photo import recognize_stored_photo
+from processing.results import StoredThumbnail
 from processing.runtime import config
 
 
@@ -18,6 +19,13 @@ def handler(event: dict[str, Any], context: object = None) -> dict[str, Any]:
     photo = photo_ref(event)
     settings = config()
     with logged_step("Recognize", photo.photo_id):
-        original = settings.blob_store().get(str(photo.key))
-        labels = recognize_photo(original, settings.recognizer(), limits=settings.limits)
+        thumbnails = [StoredThumbnail.from_item(item) for item in event.get("thumbnails", [])]
+        labels = recognize_stored_photo(
+            photo.bucket,
+            str(photo.key),
+            thumbnails,
+            settings.blob_store(),
+            settings.recognizer(),
+            limits=settings.limits,
+        )
         return {"labels": [label.to_item() for label in labels]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from processing.handlers._events import logged_step, photo_ref
+from processing.results import StoredThumbnail
 from processing.runtime import config
 from processing.thumbnails import make_thumbnails
 
@@ -25,12 +26,8 @@ def handler(event: dict[str, Any], context: object = None) -> dict[str, Any]:
             key = photo.key.thumbnail_key(thumbnail.size, thumbnail.extension)
             store.put(key, thumbnail.data, content_type=thumbnail.content_type)
             stored.append(
-                {
-                    "size": thumbnail.size,
-                    "key": key,
-                    "width": thumbnail.width,
-                    "height": thumbnail.height,
-                    "contentType": thumbnail.content_type,
-                }
+                StoredThumbnail(
+                    thumbnail.size, key, thumbnail.width, thumbnail.height, thumbnail.content_type
+                )
             )
-        return {"thumbnails": stored}
+        return {"thumbnails": [thumbnail.to_item() for thumbnail in stored]}

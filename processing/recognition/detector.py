@@ -32,11 +32,20 @@ class Detection:
     box: tuple[float, float, float, float]  # x1, y1, x2, y2 as fractions of the image
 
 
+# (value - mean) / std for each of the 256 values of each channel, B, G and R: the same float32
+# arithmetic as per pixel, done 768 times instead of half a million, and looked up straight into
+# the network's channel-first layout (a third of the step's time before).
+_NORMALISED_BGR = ((np.arange(256, dtype=np.float32)[:, np.newaxis] - MEAN_BGR) / STD_BGR).T.copy()
+
+
 def preprocess(image: Image.Image) -> np.ndarray:
     """[1, 3, 416, 416] float32, BGR, normalised."""
     resized = image.convert("RGB").resize((INPUT_SIZE, INPUT_SIZE), Image.Resampling.BILINEAR)
-    bgr = np.asarray(resized, dtype=np.float32)[:, :, ::-1]
-    return ((bgr - MEAN_BGR) / STD_BGR).transpose(2, 0, 1)[np.newaxis].copy()
+    rgb = np.asarray(resized)
+    tensor = np.empty((1, 3, INPUT_SIZE, INPUT_SIZE), np.float32)
+    for channel in range(3):  # B, G, R from the picture's R, G, B
+        np.take(_NORMALISED_BGR[channel], rgb[:, :, 2 - channel], out=tensor[0, channel])
+    return tensor
 
 
 def centre_priors(stride: int, size: int = INPUT_SIZE) -> np.ndarray:

@@ -16,13 +16,12 @@ from processing.recognition.labels import Label
 from processing.results import ResultItem, Status
 from processing.runtime import config
 
-# Every state a photo passes through when all goes well, Parallel branches included.
+# Every state a photo passes through when all goes well.
 SUCCESSFUL_STATES = (
     "ExtractImageMetadata",
     "ImageTypeCheck",
     "TransformMetadata",
     "StoreImageMetadata",
-    "ParallelProcessing",
     "Thumbnails",
     "Recognize",
     "StoreLabels",

@@ -1,7 +1,9 @@
-"""The Rekognition recognizer under moto: what it sends and how it reads the answer."""
+"""The Rekognition recognizer under moto: what it sends (the stored thumbnail as an S3 object, or
+JPEG bytes) and how it reads the answer."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import boto3
@@ -10,8 +12,12 @@ from botocore.stub import Stubber
 from PIL import Image
 
 from processing.adapters.aws_rekognition import MAX_BYTES, RekognitionRecognizer
+from processing.adapters.aws_s3 import S3BlobStore
 from processing.ports import TransientError
-from tests.processing.aws.conftest import REGION
+from processing.recognition.photo import recognize_stored_photo
+from processing.results import StoredThumbnail
+from tests.processing.aws.conftest import BUCKET, REGION
+from tests.processing.images import jpeg, orientation_card, png
 
 
 @pytest.fixture
@@ -99,3 +105,33 @@ def test_an_invalid_image_is_not_retried(rekognition: Any) -> None:
         with pytest.raises(Exception, match="InvalidImageFormatException") as raised:
             RekognitionRecognizer(rekognition).recognize(Image.new("RGB", (8, 8)))
     assert not isinstance(raised.value, TransientError)
+
+
+def test_a_stored_jpeg_thumbnail_is_read_by_rekognition_from_s3(s3: Any, rekognition: Any) -> None:
+    sent = _capture(rekognition)
+    store = S3BlobStore(s3, BUCKET)
+    thumbnail = StoredThumbnail(1024, "private/7/resized/p/1024.jpg", 1024, 768, "image/jpeg")
+    store.put(thumbnail.key, jpeg(orientation_card(1024, 768)), content_type="image/jpeg")
+
+    labels = recognize_stored_photo(
+        BUCKET, "private/7/uploads/3/p.jpg", [thumbnail], store, RekognitionRecognizer(rekognition)
+    )
+
+    assert sent[0]["Image"] == {"S3Object": {"Bucket": BUCKET, "Name": thumbnail.key}}
+    assert labels, "moto answers with labels"
+
+
+def test_a_transparent_thumbnail_is_sent_laid_on_white(s3: Any, rekognition: Any) -> None:
+    sent = _capture(rekognition)
+    store = S3BlobStore(s3, BUCKET)
+    thumbnail = StoredThumbnail(1024, "private/7/resized/p/1024.png", 1024, 683, "image/png")
+    clear = Image.new("RGBA", (1024, 683), (200, 0, 0, 0))
+    store.put(thumbnail.key, png(clear), content_type="image/png")
+
+    recognize_stored_photo(
+        BUCKET, "private/7/uploads/3/p.png", [thumbnail], store, RekognitionRecognizer(rekognition)
+    )
+
+    with Image.open(io.BytesIO(sent[0]["Image"]["Bytes"])) as image:
+        assert image.format == "JPEG"
+        assert image.convert("RGB").getpixel((10, 10)) == (255, 255, 255)

@@ -56,19 +56,18 @@ def test_a_photo_goes_from_notification_to_a_succeeded_item(pipeline: PipelineCo
     execution = pipeline.local_executions().get(item.execution_arn or "")
     assert execution is not None
     assert execution.status == "SUCCEEDED"
-    top_level = [(e["state"], e["status"]) for e in execution.history if e["branch"] == ""]
-    assert top_level == [
-        ("ExtractImageMetadata", "SUCCEEDED"),
-        ("ImageTypeCheck", "SUCCEEDED"),
-        ("TransformMetadata", "SUCCEEDED"),
-        ("StoreImageMetadata", "SUCCEEDED"),
-        ("ParallelProcessing", "SUCCEEDED"),
-        ("RecordSuccess", "SUCCEEDED"),
+    assert [(e["state"], e["status"], e["branch"]) for e in execution.history] == [
+        ("ExtractImageMetadata", "SUCCEEDED", ""),
+        ("ImageTypeCheck", "SUCCEEDED", ""),
+        ("TransformMetadata", "SUCCEEDED", ""),
+        ("StoreImageMetadata", "SUCCEEDED", ""),
+        ("Thumbnails", "SUCCEEDED", ""),
+        ("Recognize", "SUCCEEDED", ""),
+        ("StoreLabels", "SUCCEEDED", ""),
+        ("RecordSuccess", "SUCCEEDED", ""),
     ]
-    branch = [(e["state"], e["status"]) for e in execution.history if e["branch"] == "0"]
-    assert branch == [("Thumbnails", "SUCCEEDED")]
-    recognition = [(e["state"], e["status"]) for e in execution.history if e["branch"] == "1"]
-    assert recognition == [("Recognize", "SUCCEEDED"), ("StoreLabels", "SUCCEEDED")]
+    recognize = next(e for e in execution.history if e["state"] == "Recognize")
+    assert recognize["input"]["processed"]["thumbnails"] == [t.to_item() for t in item.thumbnails]
 
 
 def test_a_rejection_is_recorded_with_its_reason_and_never_retried(

@@ -21,6 +21,15 @@ def test_preprocessing_is_bgr_normalised_nchw_at_416() -> None:
     assert red_channel == pytest.approx((255 - 123.675) / 58.395)
 
 
+def test_preprocessing_is_exactly_the_per_pixel_arithmetic() -> None:
+    noise = np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    picture = Image.fromarray(noise)
+    resized = picture.resize((416, 416), Image.Resampling.BILINEAR)
+    bgr = np.asarray(resized, dtype=np.float32)[:, :, ::-1]
+    expected = ((bgr - detector.MEAN_BGR) / detector.STD_BGR).transpose(2, 0, 1)[np.newaxis]
+    assert np.array_equal(detector.preprocess(picture), expected)  # bit for bit: same labels
+
+
 def test_cell_centres_sit_half_a_stride_in_row_by_row() -> None:
     centres = detector.centre_priors(32)
     assert centres.shape == (13 * 13, 2)
