@@ -95,8 +95,8 @@ def album_changes(request: AuthenticatedRequest, album_id: int) -> JsonResponse:
         if found.photos or time.monotonic() >= deadline:
             break
         # Looking costs more with thousands of photos waiting; look less often then, so that a
-        # waiting page never takes more than a tenth of a core from the workers.
-        pause = max(CHANGE_CHECK_SECONDS, (time.monotonic() - looked) * 9)
+        # waiting page never takes more than a twentieth of a core from the workers.
+        pause = max(CHANGE_CHECK_SECONDS, (time.monotonic() - looked) * 19)
         time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
     counts = album_counts(album)
     cards = [

@@ -96,7 +96,7 @@ def make_thumbnails(
     for size in sorted(sizes, reverse=True):
         target = fit_within(header.width, header.height, size)
         if source.size != target:
-            source = source.resize(target, Image.Resampling.LANCZOS, reducing_gap=1.0)
+            source = resample(source, target)
         if (
             not thumbnails
             and source.mode == "RGBA"
@@ -105,6 +105,22 @@ def make_thumbnails(
             source = source.convert("RGB")  # alpha that is opaque everywhere is no reason for PNG
         thumbnails.append(_finish(source, size, header, metadata.orientation, quality))
     return thumbnails[::-1]
+
+
+# From this much larger than the target down, a Hamming window (one lobe) resamples at a third of
+# Lanczos' cost (three lobes) for a difference nobody sees: a 12 MP JPEG's 1024 px thumbnail is
+# 49 dB PSNR from a full-resolution Lanczos reference, against 52 dB with Lanczos and 39 dB for
+# libvips' thumbnail, and the job takes 27 ms less (docs/performance.md). Closer to the target,
+# where every output pixel comes from few input pixels, Lanczos keeps its sharpness.
+HAMMING_FROM = 1.5
+
+
+def resample(image: Image.Image, target: tuple[int, int]) -> Image.Image:
+    """``image`` at ``target``: Hamming for big reductions, Lanczos otherwise (see above);
+    whole factors of two go through a box reduction first (``reducing_gap=1.0``)."""
+    if image.width >= HAMMING_FROM * target[0] and image.height >= HAMMING_FROM * target[1]:
+        return image.resize(target, Image.Resampling.HAMMING, reducing_gap=1.0)
+    return image.resize(target, Image.Resampling.LANCZOS, reducing_gap=1.0)
 
 
 def upright_derivative(data: bytes, *, box: int, limits: Limits | None = None) -> Image.Image:
@@ -117,7 +133,7 @@ def upright_derivative(data: bytes, *, box: int, limits: Limits | None = None) -
     target = fit_within(header.width, header.height, box)
     image = _normalise_mode(_decode(data, header, target, limits.max_pixels))
     if image.size != target:
-        image = image.resize(target, Image.Resampling.LANCZOS, reducing_gap=1.0)
+        image = resample(image, target)
     shown = _upright_srgb(image, header, metadata.orientation)
     if shown.mode == "RGBA":
         flat = Image.new("RGB", shown.size, "white")
