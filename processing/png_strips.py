@@ -199,22 +199,22 @@ def _unfilter(filtered: bytes, prior: bytes, rows: int, row_bytes: int, unit: in
     colour_type, depth = _SAME_UNIT_FORMAT[unit]
     width = row_bytes // unit
     ihdr = struct.pack(">IIBBBBB", width, rows + 1, depth, colour_type, 0, 0, 0)
-    scanlines = zlib.compress(b"\x00" + prior + filtered, 0)  # stored: a copy, no compression
-    strip = _SIGNATURE + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", scanlines) + _chunk(b"IEND", b"")
+    deflate = zlib.compressobj(0)  # stored blocks: a copy with a checksum, no compression
+    scanlines = deflate.compress(b"\x00" + prior) + deflate.compress(filtered) + deflate.flush()
+    strip = b"".join([_SIGNATURE, *_chunk(b"IHDR", ihdr), *_chunk(b"IDAT", scanlines), *_IEND])
     try:
         decoded = pyspng.load(strip)
     except RuntimeError as error:  # an unknown filter type, say
         raise ImageRejected.corrupt(f"its image data is damaged ({error})") from error
-    if depth == 16:
-        samples = CHANNELS[colour_type]
-        decoded = decoded[..., :samples].astype(">u2")
+    if depth == 16:  # back to PNG's big-endian bytes; RGB16 comes as RGBA16
+        decoded = decoded[..., : CHANNELS[colour_type]].astype(">u2")
     return decoded.reshape(rows + 1, -1).view(np.uint8)[1:]
 
 
-def _chunk(kind: bytes, body: bytes) -> bytes:
-    return (
-        struct.pack(">I", len(body))
-        + kind
-        + body
-        + struct.pack(">I", zlib.crc32(body, zlib.crc32(kind)))
-    )
+def _chunk(kind: bytes, body: bytes) -> tuple[bytes, bytes, bytes]:
+    """A chunk's parts, to be joined into the file without copying the body twice."""
+    crc = zlib.crc32(body, zlib.crc32(kind))
+    return struct.pack(">I", len(body)) + kind, body, struct.pack(">I", crc)
+
+
+_IEND = _chunk(b"IEND", b"")
