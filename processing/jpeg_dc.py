@@ -34,7 +34,7 @@ from processing.rejections import ImageRejected
 # for a 4:4:4 photo of 33 to 67 MP under 8192 px wide, whose thumbnail is then enlarged a little
 # (slightly soft, for rare files, in bounded memory).
 WHOLE_DECODE_MAX_COEFFICIENT_BYTES = 192 * 1024 * 1024
-_BYTES_PER_BLOCK = 64 * 2
+_BYTES_PER_BLOCK = 64 * 2  # libjpeg keeps a block's 64 coefficients as 16-bit values
 
 _MARKER_AFTER_DATA = re.compile(rb"\xff(?![\x00\xd0-\xd7])")  # ends a scan's entropy-coded data
 _RESTART = re.compile(rb"\xff[\xd0-\xd7]")
@@ -73,7 +73,8 @@ class _Frame:
         return -(-height // 8), -(-width // 8)
 
     def coefficient_bytes(self) -> int:
-        return sum(rows * cols for rows, cols in map(self.block_grid, self.components)) * 128
+        blocks = sum(rows * cols for rows, cols in map(self.block_grid, self.components))
+        return blocks * _BYTES_PER_BLOCK
 
 
 def wants_dc_only(data: bytes) -> bool:

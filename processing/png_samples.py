@@ -55,9 +55,11 @@ def to_pixels(raw: np.ndarray, width: int, sample_format: SampleFormat) -> np.nd
         return _palette(_unpack(raw, width, depth), sample_format)
     channels = CHANNELS[kind]
     if depth == 16:
+        high_bytes = raw.reshape(rows, width, channels, 2)[..., 0]  # big-endian: high first
+        if sample_format.transparency is None:
+            return high_bytes
         samples16 = raw.view(">u2").reshape(rows, width, channels)
-        pixels = (samples16 >> 8).astype(np.uint8)
-        return _with_colour_key(pixels, samples16, sample_format)
+        return _with_colour_key(high_bytes, samples16, sample_format)
     if depth == 8:
         pixels = raw[:, : width * channels].reshape(rows, width, channels)
         return _with_colour_key(pixels, pixels, sample_format)

@@ -1,10 +1,14 @@
 """make_thumbnails: sizes, orientation, colour, transparency and what must not leak out."""
 
 import io
+import zlib
 
+import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
+from processing.containers import read_png_header
+from processing.png_strips import wants_strips
 from processing.rejections import ImageRejected
 from processing.thumbnails import Thumbnail, fit_within, make_thumbnails, upright_derivative
 from tests.processing.exif_fixtures import LISBON_GPS
@@ -14,11 +18,14 @@ from tests.processing.images import (
     TOP_LEFT,
     TOP_RIGHT,
     exif_block,
+    insert_png_chunk,
     jpeg,
     orientation_card,
     png,
+    png_chunk,
     stored_for,
 )
+from tests.processing.png_writer import png_bytes
 
 
 def opened(thumbnail: Thumbnail) -> Image.Image:
@@ -167,3 +174,23 @@ def test_recognition_sees_transparency_on_white() -> None:
 def test_recognition_refuses_what_thumbnails_refuse() -> None:
     with pytest.raises(ImageRejected):
         upright_derivative(b"person\nbicycle\n", box=640)
+
+
+def test_a_png_over_16_megapixels_is_read_in_strips_and_comes_out_upright_and_clean() -> None:
+    stored = np.asarray(stored_for(orientation_card(4200, 4100, "RGBA"), 6))  # 17 MP
+    data = png_bytes(stored, colour_type=6, level=1)
+    exif = png_chunk(b"eXIf", exif_block(orientation=6, make="Canon").tobytes())
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    icc = png_chunk(b"iCCP", b"sRGB\x00\x00" + zlib.compress(srgb))
+    data = insert_png_chunk(insert_png_chunk(data, exif, before=b"IDAT"), icc, before=b"IDAT")
+    assert wants_strips(read_png_header(data))
+
+    thumbnails = make_thumbnails(data)
+    assert [(t.width, t.height, t.format) for t in thumbnails] == [
+        (250, 244, "JPEG"),  # its alpha is opaque everywhere
+        (1024, 1000, "JPEG"),
+    ]
+    for thumbnail in thumbnails:
+        image = opened(thumbnail)
+        assert all(close(f, w) for f, w in zip(corners(image), UPRIGHT, strict=True))
+        assert not {"exif", "icc_profile"} & set(image.info)
