@@ -10,10 +10,15 @@ from PIL import Image
 from processing.handlers import (
     extract_metadata,
     image_type_check,
+    recognize,
     record_result,
     s3_trigger,
+    store_image_metadata,
+    store_labels,
     thumbnails,
+    transform_metadata,
 )
+from processing.recognition.labels import Label
 from processing.rejections import ImageRejected
 from processing.runtime import config
 from tests.processing.images import exif_block, jpeg, orientation_card
@@ -122,3 +127,33 @@ def test_record_result_keeps_the_rejection_reason_in_plain_words(media: Path) ->
     rejected = item["0b5c3c4e-8a8f-4a65-9f53-2f1e6c1d2a90"]
     assert rejected.rejection_reason == "unsupported-format"
     assert rejected.message == "Not a JPEG or PNG image (it is a GIF file)"
+
+
+def test_transform_then_store_metadata_writes_what_the_results_item_holds(media: Path) -> None:
+    shaped = transform_metadata.handler(sample_event("transform_metadata"), None)
+    # What TransformMetadata gives is what StoreImageMetadata's recorded event carries.
+    assert shaped == sample_event("store_image_metadata")["imageMetadata"]
+    photo_id = sample_event("store_image_metadata")["objectID"]
+    assert store_image_metadata.handler(sample_event("store_image_metadata"), None) == {
+        "stored": True
+    }
+    item = config().result_store().get_many([photo_id])[photo_id]
+    assert item.status.value == "RUNNING"
+    assert item.metadata is not None
+    assert (item.metadata.display_width, item.metadata.camera_model) == (3024, "iPhone 15")
+
+
+def test_recognize_reads_the_stored_thumbnail_and_store_labels_keeps_them(media: Path) -> None:
+    event = sample_event("recognize")
+    thumbnail = next(t for t in event["thumbnails"] if t["size"] == 1024)
+    path = media / thumbnail["key"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(jpeg(orientation_card(768, 1024)))  # no original: recognition never reads it
+    result = recognize.handler(event, None)  # the real local models
+    assert json.loads(json.dumps(result)) == result
+    assert all(Label.from_item(label).recognizer == "local" for label in result["labels"])
+
+    stored = store_labels.handler(sample_event("store_labels"), None)
+    assert stored == {"labelCount": 1}
+    item = config().result_store().get_many([event["objectID"]])[event["objectID"]]
+    assert [label.name for label in item.labels] == ["Dog"]
