@@ -12,9 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from processing.local import worker
+
+# CI machines are loaded 2-core boxes: every wait for what the page does is generous, so a slow
+# moment is never a failure (a real failure still fails, only later).
+expect.set_options(timeout=30_000)
 
 # Playwright's sync API keeps an event loop running on the test thread for the whole session, and
 # Django refuses ORM calls (test database set-up included) while one runs unless told that the
@@ -72,7 +76,7 @@ def page(
     context = browser.new_context(
         base_url=str(live_server), viewport={"width": 1280, "height": 800}
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     page = context.new_page()
     yield page
     report = getattr(request.node, "rep_call", None)
