@@ -10,6 +10,7 @@ import pytest
 
 from processing.adapters.local_db import LocalDatabase
 from processing.adapters.local_queue import LocalQueue
+from processing.local.bucket import S3_EVENT
 from processing.runtime import PipelineConfig
 
 SOMEONE_ELSE = 4_000_000  # above Linux's pid_max: a pid no process has
@@ -31,7 +32,7 @@ def holder(queue: LocalQueue, job: int) -> tuple[str, int | None]:
 
 
 def test_a_taken_job_records_the_process_that_holds_it(queue: LocalQueue) -> None:
-    job = queue.put("s3-event", {})
+    job = queue.put(S3_EVENT, {})
     taken = queue.take()
     assert taken is not None
     assert taken.id == job
@@ -41,7 +42,7 @@ def test_a_taken_job_records_the_process_that_holds_it(queue: LocalQueue) -> Non
 def test_releasing_a_dead_worker_frees_its_jobs_at_once_and_only_its_own(
     queue: LocalQueue,
 ) -> None:
-    mine, theirs = queue.put("s3-event", {"n": 1}), queue.put("s3-event", {"n": 2})
+    mine, theirs = queue.put(S3_EVENT, {"n": 1}), queue.put("s3-event", {"n": 2})
     assert queue.take() is not None
     assert queue.take() is not None
     with queue.database.write() as connection:
@@ -57,7 +58,7 @@ def test_releasing_a_dead_worker_frees_its_jobs_at_once_and_only_its_own(
 
 
 def test_a_job_waiting_for_its_retry_is_held_by_no_worker(queue: LocalQueue) -> None:
-    job = queue.put("s3-event", {})
+    job = queue.put(S3_EVENT, {})
     taken = queue.take()
     assert taken is not None
     queue.release(taken, delay=60)

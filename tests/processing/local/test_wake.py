@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from processing.adapters.local_wake import WakeListener, socket_path
+from processing.local.bucket import S3_EVENT
 from processing.runtime import PipelineConfig
 from tests.processing.local.processes import ROOT
 
@@ -28,8 +29,8 @@ def test_a_put_wakes_a_listening_worker_once(pipeline: PipelineConfig) -> None:
     assert queue.wake_dir is not None
     with WakeListener(queue.wake_dir) as listener:
         assert not listener.wait(0)
-        queue.put("s3-event", {"n": 1})
-        queue.put("s3-event", {"n": 2})
+        queue.put(S3_EVENT, {"n": 1})
+        queue.put(S3_EVENT, {"n": 2})
         assert listener.wait(10)
         assert not listener.wait(0)  # both wake-ups were drained at once
 
@@ -45,7 +46,7 @@ def test_a_put_wakes_a_worker_in_another_process(pipeline: PipelineConfig) -> No
         assert listener.stdout is not None
         try:
             assert listener.stdout.readline().strip() == "listening"
-            queue.put("s3-event", {})
+            queue.put(S3_EVENT, {})
             assert listener.stdout.readline().strip() == "woken"  # not after its 120 s timeout
         finally:
             listener.kill()
@@ -54,14 +55,14 @@ def test_a_put_wakes_a_worker_in_another_process(pipeline: PipelineConfig) -> No
 def test_a_put_neither_blocks_nor_fails_for_its_wake_ups(pipeline: PipelineConfig) -> None:
     queue = pipeline.local_queue()
     assert queue.wake_dir is not None
-    queue.put("s3-event", {})  # no worker has listened yet: there is no directory
+    queue.put(S3_EVENT, {})  # no worker has listened yet: there is no directory
     with WakeListener(queue.wake_dir) as never_reads:
         (queue.wake_dir / "4000000.sock").touch()  # a plain file, not a socket
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as killed:
             killed.bind(str(queue.wake_dir / "4000001.sock"))  # left by a killed worker
         started = time.monotonic()
         for n in range(100):  # far more than a socket holds: the rest are dropped
-            queue.put("s3-event", {"n": n})
+            queue.put(S3_EVENT, {"n": n})
         assert time.monotonic() - started < 30  # none of them waited to send
         assert never_reads.wait(0)
     assert queue.pending() == 101
