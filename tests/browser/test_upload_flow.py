@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
 import re
 from pathlib import Path
 
 from django.core.mail import EmailMessage
+from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 from pytest_django.fixtures import Settings
 
@@ -122,7 +124,10 @@ def test_files_of_the_wrong_type_or_size_are_refused_before_sending(
     hana = make_user("hana@example.com")
     album = Album.objects.create(owner=hana, name="Mixed")
     big = tmp_path / "big.png"
-    big.write_bytes(png(orientation_card(600, 600).effect_spread(5)))
+    # Noise from a fixed seed: far over the limit every time (a smooth picture may compress under).
+    noise = random.Random(5).randbytes(200 * 200 * 3)
+    big.write_bytes(png(Image.frombytes("RGB", (200, 200), noise)))
+    assert big.stat().st_size > 10 * settings.PHOTOSHARE_MAX_UPLOAD_BYTES
     gif = tmp_path / "anim.gif"
     orientation_card(20, 20).save(gif)
 
