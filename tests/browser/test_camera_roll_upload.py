@@ -105,11 +105,13 @@ document.addEventListener("DOMContentLoaded", () => {
 
 
 def wait_until(page: Page, condition: Callable[[], bool], timeout_ms: int = UPLOAD_TIMEOUT) -> None:
-    """Polls a condition on the test's side while Playwright keeps handling events."""
+    """Waits for a condition on the test's side (routes the test holds), which only turns true
+    while Playwright dispatches the browser's events: each look waits for the browser's next
+    animation frame, so the pace is the browser's, never a fixed sleep."""
     deadline = time.monotonic() + timeout_ms / 1000
     while not condition():
         assert time.monotonic() < deadline, "timed out"
-        page.wait_for_timeout(100)
+        page.evaluate("() => new Promise((frame) => requestAnimationFrame(frame))")
 
 
 def open_album(page: Page, email: str, name: str) -> Album:
@@ -265,10 +267,11 @@ def test_leaving_mid_upload_warns_and_storage_errors_are_retried_then_offered_ag
     # Four uploads in flight, the rest queued: leaving now would lose them, so the page asks.
     wait_until(page, lambda: len(held) == 4)
     page.locator("h1").click()  # browsers ask only on pages the person has interacted with
-    dialogs: list[str] = []
-    page.once("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
-    page.close(run_before_unload=True)
-    wait_until(page, lambda: dialogs == ["beforeunload"], 30_000)
+    with page.expect_event("dialog", timeout=30_000) as asked:
+        page.close(run_before_unload=True)
+    assert asked.value.type == "beforeunload"
+    asked.value.dismiss()
+    dialogs = [asked.value.type]
     assert len(held) == 4
 
     # Storage answers 503 for one file every time: five tries with backoff, then a row.

@@ -27,6 +27,9 @@ PATIENCE = 120.0  # seconds: a photo takes well under one even on a loaded machi
 
 
 def wait_for(condition: Callable[[], object], timeout: float = PATIENCE) -> bool:
+    """Until ``condition()`` holds, for up to ``timeout`` seconds. What these tests wait for
+    lives in other processes (/proc entries, SQLite rows, files), which send no event to wait
+    on: the condition is looked at every 10 ms, and the wait ends the moment it holds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
@@ -88,6 +91,16 @@ def wait_for_children(parent: int, count: int, *, not_among: set[int] = frozense
 
     assert wait_for(ready), f"expected {count} new worker(s), found {found}"
     return found
+
+
+def waiting_for_work(pid: int) -> bool:
+    """Whether the worker's main thread sleeps in select() on its wake-up socket: its idle
+    wait, read from the kernel's wait channel (the same function on every architecture)."""
+    try:
+        channel = Path(f"/proc/{pid}/task/{pid}/wchan").read_text()
+    except OSError:
+        return False
+    return channel.startswith(("poll_schedule_timeout", "do_select", "do_sys_poll"))
 
 
 def alive(pid: int) -> bool:

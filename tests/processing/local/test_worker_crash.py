@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from processing.keys import UploadKey
 from processing.results import Status
 from processing.runtime import PipelineConfig
 from tests.processing.images import png
+from tests.processing.local.processes import wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -34,15 +34,6 @@ def start_worker(var_dir: Path) -> subprocess.Popen[bytes]:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-
-
-def wait_for(condition, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.005)
-    return False
 
 
 def test_a_photo_survives_its_worker_being_killed(pipeline: PipelineConfig, tmp_path: Path) -> None:
@@ -75,7 +66,7 @@ def test_a_photo_survives_its_worker_being_killed(pipeline: PipelineConfig, tmp_
 
     second = start_worker(tmp_path)
     try:
-        assert wait_for(lambda: status() is Status.SUCCEEDED, timeout=60)
+        assert wait_for(lambda: status() is Status.SUCCEEDED)
     finally:
         os.killpg(second.pid, signal.SIGTERM)
         second.wait(timeout=10)
