@@ -50,19 +50,24 @@ def changes_since(album: Album, cursor: int) -> Changes:
     )
     more = len(found) > PAGE_OF_CHANGES
     found = found[:PAGE_OF_CHANGES]
-    if found:
-        return Changes(found, found[-1].change_seq, more)
-    # A cursor from the future (a database reset since the page loaded) would miss everything.
-    return Changes([], min(cursor, current_cursor(album)), False)
+    return Changes(found, found[-1].change_seq if found else cursor, more)
+
+
+def settled_cursor(album: Album, changes: Changes) -> int:
+    """The cursor to hand back: a cursor from the future (a database reset since the page
+    loaded) would miss every change, so it is brought back to the album's own."""
+    if changes.photos:
+        return changes.cursor
+    return min(changes.cursor, current_cursor(album))
 
 
 def album_counts(album: Album) -> dict[str, int]:
     """The numbers the album page shows, in one query."""
-    status = "status__in"
+    failed = (Photo.Status.FAILED, Photo.Status.INTERRUPTED)
     return album.photos.aggregate(
         photos=Count("pk"),
-        processing=Count("pk", filter=Q(**{status: Photo.PENDING_STATUSES})),
+        processing=Count("pk", filter=Q(status__in=Photo.PENDING_STATUSES)),
         done=Count("pk", filter=Q(status=Photo.Status.SUCCEEDED)),
         rejected=Count("pk", filter=Q(status=Photo.Status.REJECTED)),
-        failed=Count("pk", filter=Q(**{status: (Photo.Status.FAILED, Photo.Status.INTERRUPTED)})),
+        failed=Count("pk", filter=Q(status__in=failed)),
     )

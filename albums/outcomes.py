@@ -68,7 +68,7 @@ def refresh_album(album: Album) -> int:
     moving = [
         photo_id
         for photo_id, status, issued, replayed in rows
-        if _may_move(status, statuses.get(str(photo_id)), max(issued, replayed or issued), due)
+        if _may_move(status, statuses.get(str(photo_id)), _last_sent(issued, replayed), due)
     ]
     changed = 0
     for start in range(0, len(moving), _CHUNK):
@@ -80,6 +80,11 @@ def refresh_album(album: Album) -> int:
 def _replay_due(now: datetime) -> datetime:
     """Photos whose last ticket or replay is older than this get storage checked."""
     return now - timedelta(seconds=settings.PHOTOSHARE_UPLOAD_TICKET_SECONDS) - GRACE
+
+
+def _last_sent(ticket_issued_at: datetime, resubmitted_at: datetime | None) -> datetime:
+    """When the photo's original last had a reason to arrive: its newest ticket or replay."""
+    return max(ticket_issued_at, resubmitted_at or ticket_issued_at)
 
 
 def _may_move(status: str, result: Status | None, since: datetime, due: datetime) -> bool:
@@ -101,8 +106,7 @@ def _settle(photo: Photo, item: ResultItem | None, now: datetime) -> bool:
         return (photo.status, photo.execution_arn) != before
     if photo.status == Photo.Status.INTERRUPTED:
         return False  # only a result can move it now
-    last = max(photo.ticket_issued_at, photo.resubmitted_at or photo.ticket_issued_at)
-    if last >= _replay_due(now):
+    if _last_sent(photo.ticket_issued_at, photo.resubmitted_at) >= _replay_due(now):
         return False  # the browser may still be uploading it
     size = pipeline_config().blob_store().size(photo.original_key)
     if size is None:

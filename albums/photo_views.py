@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods
 
-from albums.changes import album_counts, changes_since
+from albums.changes import album_counts, changes_since, settled_cursor
 from albums.models import Album, Photo
 from albums.outcomes import refresh_album, refresh_photos
 from albums.pipeline import pipeline_config
@@ -103,6 +103,10 @@ def album_changes(request: AuthenticatedRequest, album_id: int) -> JsonResponse:
         if (found.photos and now - began >= pause - CHANGE_CHECK_SECONDS) or now >= deadline:
             break
         time.sleep(min(pause, max(0.0, deadline - now)))
+    try:
+        cursor = settled_cursor(album, found)
+    except Album.DoesNotExist:
+        raise Http404("The album was deleted") from None
     counts = album_counts(album)
     cards = [
         {
@@ -116,7 +120,7 @@ def album_changes(request: AuthenticatedRequest, album_id: int) -> JsonResponse:
     ]
     return JsonResponse(
         {
-            "cursor": found.cursor,
+            "cursor": cursor,
             "photos": cards,
             "counts": counts,
             "pending": counts["processing"],
