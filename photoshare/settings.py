@@ -150,6 +150,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache ---------------------------------------------------------------------------------------
+
+# The cache holds allauth's rate-limit counters, so it must be one store shared by every web
+# process and kept across restarts: per-process memory would let each gunicorn worker count on its
+# own (several times the configured tries) and forget them all at a restart. Django's database
+# cache lives in the same database as everything else (SQLite locally, PostgreSQL in a deployment),
+# so it needs nothing more to run; its table is created by a migration (accounts/0002). Its add()
+# is an INSERT, so allauth's lock on a counter holds across processes too.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "photoshare_cache",
+        # Culling at the default 300 entries would let a flood of sign-up attempts evict the
+        # counters of a lockout in progress.
+        "OPTIONS": {"MAX_ENTRIES": 100_000, "CULL_FREQUENCY": 4},
+    }
+}
+
 # --- Accounts (django-allauth, e-mail only) ------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
@@ -157,6 +175,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -166,6 +185,14 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Photoshare] "
 ACCOUNT_PRESERVE_USERNAME_CASING = False
+# allauth's defaults, spelled out because the tests and docs promise them: per client address and
+# per e-mail address ("key"). They hold across processes because the cache is shared (see CACHES).
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+}
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "albums:list"
 
@@ -222,8 +249,16 @@ SECURE_SSL_REDIRECT = PHOTOSHARE_HTTPS
 SECURE_HSTS_SECONDS = env.int("PHOTOSHARE_HSTS_SECONDS", 31_536_000 if PHOTOSHARE_HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PHOTOSHARE_HTTPS
 SECURE_HSTS_PRELOAD = PHOTOSHARE_HTTPS
-if env.bool("PHOTOSHARE_BEHIND_PROXY", False):
+PHOTOSHARE_BEHIND_PROXY = env.bool("PHOTOSHARE_BEHIND_PROXY", False)
+if PHOTOSHARE_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The rate limits count per client address. Behind a proxy every request comes from the proxy's
+# address, so allauth must take the client's from X-Forwarded-For, trusting exactly as many hops
+# as there are proxies of ours (one load balancer: 1); a hop more would let anyone pick their own
+# address by sending the header, a hop fewer would put every visitor behind one address.
+ALLAUTH_TRUSTED_PROXY_COUNT = (
+    env.int("PHOTOSHARE_TRUSTED_PROXY_COUNT", 1, minimum=1) if PHOTOSHARE_BEHIND_PROXY else 0
+)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"

@@ -50,8 +50,11 @@ def _fast_password_hashing(settings: Settings) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    """allauth's rate limits count in the cache; each test starts with none spent."""
+def _fresh_cache(settings: Settings) -> None:
+    """allauth's rate limits count in the cache; each test starts with none spent. Tests count in
+    memory, which needs no database; tests/accounts/test_rate_limits.py uses the shared database
+    cache that deployments use, across real server processes."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
 
 

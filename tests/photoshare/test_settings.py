@@ -98,3 +98,24 @@ def test_env_example_lists_every_variable_the_settings_read() -> None:
     read = set(re.findall(r'["\']((?:PHOTOSHARE|EMAIL|DATABASE)_[A-Z_]+)["\']', settings_source))
     listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example, flags=re.MULTILINE))
     assert read - listed == set()
+
+
+def trusted_proxy_count(env: dict[str, str], tmp_path: Path) -> str:
+    code = "from django.conf import settings; print(settings.ALLAUTH_TRUSTED_PROXY_COUNT)"
+    result = run_manage("shell", "--no-imports", "-c", code, env=env, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+@pytest.mark.parametrize(
+    ("override", "count"),
+    [
+        ({}, "0"),  # X-Forwarded-For is anyone's to forge when no proxy of ours sets it
+        ({"PHOTOSHARE_BEHIND_PROXY": "true"}, "1"),
+        ({"PHOTOSHARE_BEHIND_PROXY": "true", "PHOTOSHARE_TRUSTED_PROXY_COUNT": "2"}, "2"),
+    ],
+)
+def test_behind_a_proxy_the_rate_limits_read_the_client_address_it_forwards(
+    override: dict[str, str], count: str, tmp_path: Path
+) -> None:
+    assert trusted_proxy_count({**PRODUCTION, **override}, tmp_path) == count
