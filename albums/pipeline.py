@@ -11,7 +11,7 @@ from typing import Protocol
 
 from django.conf import settings
 
-from processing.adapters.aws_s3 import S3UploadSigner, s3_client
+from processing.adapters.aws_s3 import S3UploadSigner, bucket_origin, s3_client
 from processing.adapters.local_uploads import LocalUploadSigner, UploadRefused
 from processing.handlers import s3_trigger
 from processing.keys import UploadKey
@@ -32,6 +32,7 @@ __all__ = [
     "announce_upload",
     "local_upload_signer",
     "pipeline_config",
+    "storage_origin",
     "upload_signer",
 ]
 
@@ -79,6 +80,18 @@ def upload_signer() -> UploadSigner:
         client = s3_client(settings.PHOTOSHARE_AWS_REGION, settings.PHOTOSHARE_AWS_ENDPOINT_URL)
         return S3UploadSigner(client, settings.PHOTOSHARE_BUCKET)
     return local_upload_signer()
+
+
+def storage_origin() -> str | None:
+    """Where the browser sends uploads and loads thumbnails from, when that is not this site:
+    the bucket's origin in aws mode; None locally, where /local-s3/ is the site itself."""
+    if settings.PHOTOSHARE_BACKEND != "aws":
+        return None
+    return bucket_origin(
+        settings.PHOTOSHARE_BUCKET,
+        settings.PHOTOSHARE_AWS_REGION,
+        settings.PHOTOSHARE_AWS_ENDPOINT_URL,
+    )
 
 
 def local_upload_signer() -> LocalUploadSigner:

@@ -16,6 +16,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from photoshare.env import Env
+from photoshare.secret_key import require_strong_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = Env()
@@ -46,12 +47,18 @@ def _local_secret_key(path: Path) -> str:
 
 if env.is_set("PHOTOSHARE_SECRET_KEY"):
     SECRET_KEY = env.str("PHOTOSHARE_SECRET_KEY")
+    _SECRET_KEY_SOURCE = "PHOTOSHARE_SECRET_KEY"
 elif PHOTOSHARE_BACKEND == "local":
     SECRET_KEY = _local_secret_key(VAR_DIR / "secret_key")
+    _SECRET_KEY_SOURCE = f"The secret key in {VAR_DIR / 'secret_key'}"
 else:
     raise ImproperlyConfigured("PHOTOSHARE_SECRET_KEY must be set when PHOTOSHARE_BACKEND=aws.")
-if len(SECRET_KEY) < 50:
-    raise ImproperlyConfigured("PHOTOSHARE_SECRET_KEY must be at least 50 characters long.")
+# A weak key lets anyone forge sessions and password-reset links. Debug mode (a developer's own
+# machine, never reachable by others) may use any key of the length checked before this rule.
+if not DEBUG:
+    require_strong_secret_key(SECRET_KEY, source=_SECRET_KEY_SOURCE)
+elif len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured(f"{_SECRET_KEY_SOURCE} must be at least 50 characters long.")
 
 ALLOWED_HOSTS = env.list("PHOTOSHARE_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("PHOTOSHARE_CSRF_TRUSTED_ORIGINS", [])
@@ -91,6 +98,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so every response carries the policy, whatever answered it.
+    "photoshare.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # WhiteNoise serves the hashed, compressed static files straight from the WSGI server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -262,6 +271,23 @@ ALLAUTH_TRUSTED_PROXY_COUNT = (
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy (photoshare/csp.py): the site's own files only. No page has an inline
+# script, style element or style attribute (labels are placed and album covers coloured from
+# static files), so nothing needs 'unsafe-inline' or a nonce. In aws mode the middleware adds the
+# bucket's origin to img-src and connect-src. The shape of Django 6.0's setting of this name.
+_SELF, _NONE = "'self'", "'none'"
+SECURE_CSP = {
+    "default-src": [_SELF],
+    "script-src": [_SELF],
+    "style-src": [_SELF],
+    "img-src": [_SELF],
+    "connect-src": [_SELF],
+    "form-action": [_SELF],
+    "frame-ancestors": [_NONE],
+    "base-uri": [_NONE],
+    "object-src": [_NONE],
+}
 
 # --- Logging -------------------------------------------------------------------------------------
 

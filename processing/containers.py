@@ -13,7 +13,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 
-from processing.rejections import ImageRejected
+from processing.rejections import Damage, ImageRejected
 
 # Start-of-frame markers carry the size: baseline, extended, progressive, lossless, arithmetic.
 _SOF_MARKERS = frozenset(
@@ -63,23 +63,23 @@ def read_jpeg_header(data: bytes) -> ImageHeader:
         while pos < size and data[pos] == 0xFF:  # fill bytes
             pos += 1
         if pos >= size:
-            raise ImageRejected.corrupt("the file ends before the image data")
+            raise ImageRejected.corrupt(Damage.ENDS_EARLY)
         marker = data[pos]
         pos += 1
         if marker in _STANDALONE_MARKERS:
             continue
         if marker == 0xD9:
-            raise ImageRejected.corrupt("the file has no image data")
+            raise ImageRejected.corrupt(Damage.NO_IMAGE_DATA)
         if pos + 2 > size:
-            raise ImageRejected.corrupt("the file ends inside its header")
+            raise ImageRejected.corrupt(Damage.ENDS_EARLY)
         length = (data[pos] << 8) | data[pos + 1]
         if length < 2 or pos + length > size:
-            raise ImageRejected.corrupt("the file ends inside its header")
+            raise ImageRejected.corrupt(Damage.ENDS_EARLY)
         body = pos + 2
         end = pos + length
         if marker in _SOF_MARKERS:
             if length < 8:
-                raise ImageRejected.corrupt("its frame header is malformed")
+                raise ImageRejected.corrupt(Damage.HEADER)
             precision, height, width, components = struct.unpack_from(">BHHB", data, body)
             frame = (marker, precision, height, width, components)
         elif marker == 0xE1 and exif is None and data.startswith(b"Exif\x00", body):
@@ -92,10 +92,10 @@ def read_jpeg_header(data: bytes) -> ImageHeader:
             break
         pos = end
     if frame is None:
-        raise ImageRejected.corrupt("the image data starts before its frame header")
+        raise ImageRejected.corrupt(Damage.HEADER)
     marker, precision, height, width, components = frame
     if width == 0 or height == 0 or components not in (1, 3, 4):
-        raise ImageRejected.corrupt("its frame header is malformed")
+        raise ImageRejected.corrupt(Damage.HEADER)
     icc = b"".join(icc_chunks[k] for k in sorted(icc_chunks)) if icc_chunks else None
     return ImageHeader(
         format="JPEG",
@@ -114,12 +114,12 @@ def read_png_header(data: bytes) -> ImageHeader:
     """Walks every chunk header to IEND, skipping chunk bodies: EXIF may follow the image data."""
     size = len(data)
     if size < 8 + 25 or data[8:16] != b"\x00\x00\x00\x0dIHDR":
-        raise ImageRejected.corrupt("it does not start with a PNG image header")
+        raise ImageRejected.corrupt(Damage.HEADER)
     width, height, bit_depth, color_type, _, _, interlace = struct.unpack_from(">IIBBBBB", data, 16)
     if not _crc_ok(data, 8, 13):
-        raise ImageRejected.corrupt("its image header is damaged")
+        raise ImageRejected.corrupt(Damage.CHECKSUM)
     if width == 0 or height == 0 or bit_depth not in _PNG_BIT_DEPTHS.get(color_type, ()):
-        raise ImageRejected.corrupt("its image header is malformed")
+        raise ImageRejected.corrupt(Damage.HEADER)
     exif: bytes | None = None
     raw_profile_exif: bytes | None = None
     icc: bytes | None = None
@@ -132,7 +132,7 @@ def read_png_header(data: bytes) -> ImageHeader:
             break
         # Image data is checked by the decoder; other chunks are small, so their CRC is cheap.
         if kind not in (b"IDAT", b"fdAT") and not _crc_ok(data, pos, length):
-            raise ImageRejected.corrupt(f"its {kind.decode('latin-1')} chunk is damaged")
+            raise ImageRejected.corrupt(Damage.CHECKSUM)
         if kind == b"IDAT":
             seen_idat = True
         elif kind == b"IEND":
@@ -153,7 +153,7 @@ def read_png_header(data: bytes) -> ImageHeader:
                 raw_profile_exif = _raw_profile_exif(text)
         pos = end
     if not seen_idat or not seen_iend:
-        raise ImageRejected.corrupt("the file is cut short")
+        raise ImageRejected.corrupt(Damage.ENDS_EARLY)
     return ImageHeader(
         format="PNG",
         format_detail="APNG" if is_apng else "PNG",

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from processing.rejections import ImageRejected
+from processing.rejections import Damage, ImageRejected
 
 # Progressive JPEGs whose coefficients take more than this are read from their DC scans; the
 # others keep libjpeg's full decode (exact, and at 1/2 or 1/4 scale when 1/8 is too small). At
@@ -93,7 +93,7 @@ def decode_dc(data: bytes) -> Image.Image:
     try:
         return _Decoder(data).run()
     except (IndexError, KeyError, StopIteration, ValueError, struct.error) as error:
-        raise ImageRejected.corrupt(f"its image data is damaged ({error})") from error
+        raise ImageRejected.corrupt(Damage.IMAGE_DATA) from error
 
 
 def _read_frame(data: bytes) -> _Frame | None:

@@ -36,7 +36,7 @@ from PIL import Image
 from processing.box_reduce import BoxReducer
 from processing.containers import ImageHeader
 from processing.png_samples import CHANNELS, SampleFormat, to_pixels
-from processing.rejections import ImageRejected
+from processing.rejections import Damage, ImageRejected
 
 # PNGs whose whole decode needs more than this (4 bytes a pixel, as Pillow holds RGB and RGBA)
 # are read in strips; smaller ones keep the whole-image path and its exact results.
@@ -128,7 +128,7 @@ def pixel_rows(
             done += take // line
             yield to_pixels(raw, grid.width, sample_format)
     if done < grid.height:
-        raise ImageRejected.corrupt("the image data is cut short")
+        raise ImageRejected.corrupt(Damage.ENDS_EARLY)
 
 
 def _read_chunks(data: bytes, header: ImageHeader) -> tuple[SampleFormat, list[memoryview]]:
@@ -193,7 +193,7 @@ def _inflated(idat: list[memoryview], *, skip: int, length: int) -> Iterator[byt
             if position > skip:
                 yield piece[max(0, skip - start) : wanted_end - start]
     except zlib.error as error:
-        raise ImageRejected.corrupt(f"its image data is damaged ({error})") from error
+        raise ImageRejected.corrupt(Damage.IMAGE_DATA) from error
 
 
 def _unfilter(filtered: bytes, prior: bytes, rows: int, row_bytes: int, unit: int) -> np.ndarray:
@@ -207,7 +207,7 @@ def _unfilter(filtered: bytes, prior: bytes, rows: int, row_bytes: int, unit: in
     try:
         decoded = pyspng.load(strip)
     except RuntimeError as error:  # an unknown filter type, say
-        raise ImageRejected.corrupt(f"its image data is damaged ({error})") from error
+        raise ImageRejected.corrupt(Damage.IMAGE_DATA) from error
     if depth == 16:  # back to PNG's big-endian bytes; RGB16 comes as RGBA16
         decoded = decoded[..., : CHANNELS[colour_type]].astype(">u2")
     return decoded.reshape(rows + 1, -1).view(np.uint8)[1:]

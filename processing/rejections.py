@@ -19,6 +19,20 @@ class RejectionReason(StrEnum):
     CORRUPT = "corrupt"
 
 
+class Damage(StrEnum):
+    """What is wrong with a corrupt file, in a person's words: the only details ``corrupt`` takes.
+
+    A closed set, never a decoder's own text, which names libraries ("pyspng: ...") and internals
+    that mean nothing to the person whose photo it is. The decoder's text goes to the log.
+    """
+
+    ENDS_EARLY = "its data ends early"
+    NO_IMAGE_DATA = "it has no image data"
+    HEADER = "its header is damaged"
+    CHECKSUM = "part of the file fails its checksum"
+    IMAGE_DATA = "its image data is damaged"
+
+
 class ImageRejected(Exception):
     def __init__(self, reason: RejectionReason, message: str) -> None:
         super().__init__(reason, message)
@@ -56,8 +70,14 @@ class ImageRejected(Exception):
         return cls(RejectionReason.TOO_LARGE_BYTES, f"File is larger than {_megabytes(limit)} MB")
 
     @classmethod
-    def corrupt(cls, detail: str) -> ImageRejected:
-        return cls(RejectionReason.CORRUPT, f"The image is damaged or incomplete: {detail}")
+    def corrupt(cls, damage: Damage) -> ImageRejected:
+        return cls(RejectionReason.CORRUPT, f"The image is damaged or incomplete ({damage})")
+
+    @classmethod
+    def too_complex(cls) -> ImageRejected:
+        """A decoder's safety limits were reached (thousands of text chunks, say): refused as
+        corrupt, because no camera or editor writes such a file."""
+        return cls(RejectionReason.CORRUPT, "The image is too complex to decode safely")
 
 
 def _article(word: str) -> str:

@@ -17,6 +17,7 @@ orientation is applied to the small result, and the output carries no EXIF, GPS 
 from __future__ import annotations
 
 import io
+import logging
 import struct
 import warnings
 from dataclasses import dataclass
@@ -29,8 +30,10 @@ from processing import jpeg_dc, png_strips
 from processing.color import to_srgb
 from processing.containers import ImageHeader
 from processing.metadata import metadata_from_header, read_header
-from processing.rejections import ImageRejected
+from processing.rejections import Damage, ImageRejected
 from processing.validation import DEFAULT_MAX_PIXELS, Limits, validate_image
+
+_log = logging.getLogger(__name__)
 
 DEFAULT_SIZES = (250, 1024)
 DEFAULT_QUALITY = 85
@@ -168,9 +171,9 @@ def _decode(
     except ValueError as error:
         if "Decompressed data too large" in str(error):  # a PNG text-chunk decompression bomb
             raise ImageRejected.too_many_pixels(max_pixels) from error
-        raise ImageRejected.corrupt(_plain(error)) from error
+        raise _decoder_refusal(error) from error
     except (OSError, SyntaxError, EOFError, RuntimeError, struct.error, IndexError) as error:
-        raise ImageRejected.corrupt(_plain(error)) from error
+        raise _decoder_refusal(error) from error
 
 
 def _libspng_handles(header: ImageHeader) -> bool:
@@ -231,6 +234,19 @@ def _upright_srgb(image: Image.Image, header: ImageHeader, orientation: int | No
     return to_srgb(upright, header.icc_profile)
 
 
-def _plain(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text[:1].lower() + text[1:]
+# Decoders say why in their own words ("image file is truncated (8 bytes not processed)",
+# "pyspng: could not decode image: reached chunk/cache limits"); these fragments sort them into
+# the fixed reasons a person is shown. Anything else is damaged image data.
+_ENDS_EARLY = ("truncated", "end of stream", "unexpected end", "premature end")
+_LIMITS = ("chunk/cache limits",)
+
+
+def _decoder_refusal(error: BaseException) -> ImageRejected:
+    """The rejection for a decoder's error, in fixed plain words; its own text goes to the log."""
+    text = str(error).lower()
+    _log.info("decoder refused the image: %s: %s", type(error).__name__, error)
+    if isinstance(error, EOFError) or any(fragment in text for fragment in _ENDS_EARLY):
+        return ImageRejected.corrupt(Damage.ENDS_EARLY)
+    if any(fragment in text for fragment in _LIMITS):
+        return ImageRejected.too_complex()
+    return ImageRejected.corrupt(Damage.IMAGE_DATA)

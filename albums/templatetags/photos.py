@@ -134,6 +134,14 @@ def label_chips(photo: Photo, limit: int | None = None) -> list[Label]:
 
 
 @register.filter
+def hue_classes(hue: int) -> str:
+    """An album cover's hue (0-359) as two classes, its tens and its units of degrees, which the
+    stylesheet adds up: the page may not set a style attribute (Content-Security-Policy), and
+    46 classes cover every hue exactly."""
+    return f"hue-t{hue // 10} hue-u{hue % 10}"
+
+
+@register.filter
 def label_boxes(photo: Photo) -> list[dict[str, object]]:
     """Where each instance of a label is, in percent of the upright picture, for outlining it
     over the preview."""

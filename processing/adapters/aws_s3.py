@@ -7,8 +7,10 @@ TransientError so the state machine retries them; a missing key is BlobNotFound.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
+from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -17,13 +19,31 @@ from processing.ports import BlobNotFound, TransientError
 _TRANSIENT = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "503", "500"}
 
 
-def s3_client(region: str, endpoint_url: str | None = None) -> Any:
+def s3_client(region: str, endpoint_url: str | None = None, *, signed: bool = True) -> Any:
     """Signature version 4 always: the only one every region accepts, and the one whose presigned
-    POST carries x-amz-credential and x-amz-date under the policy."""
+    POST carries x-amz-credential and x-amz-date under the policy. ``signed=False`` gives the same
+    addresses without needing credentials (for ``bucket_origin``)."""
     # Virtual-hosted addresses on AWS; path style for an emulator at a plain host:port.
     style = "path" if endpoint_url else "virtual"
-    config = Config(signature_version="s3v4", s3={"addressing_style": style})
+    signature = "s3v4" if signed else UNSIGNED
+    config = Config(signature_version=signature, s3={"addressing_style": style})
     return boto3.client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
+
+
+def bucket_origin(bucket: str, region: str, endpoint_url: str | None = None) -> str:
+    """The origin (scheme://host[:port]) of the bucket's presigned POSTs and GETs, which the web
+    app's Content-Security-Policy must allow. botocore builds the address exactly as it does for
+    ``S3UploadSigner`` (virtual-hosted, path style for dotted names or an emulator), so it is
+    asked rather than the rules copied."""
+    client = s3_client(region, endpoint_url, signed=False)
+    urls = (
+        client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}),
+        client.generate_presigned_post(bucket, "k")["url"],
+    )
+    origins = {f"{part.scheme}://{part.netloc}" for part in map(urlsplit, urls)}
+    if len(origins) != 1:  # never seen; a policy allowing only one would break uploads or images
+        raise ValueError(f"S3 presigned GET and POST differ in origin: {sorted(origins)}")
+    return origins.pop()
 
 
 def _raise_for(error: ClientError, key: str) -> None:

@@ -55,6 +55,14 @@ def test_check_deploy_passes_with_production_values(tmp_path: Path) -> None:
             "PHOTOSHARE_SECRET_KEY must be set when PHOTOSHARE_BACKEND=aws",
         ),
         ({"PHOTOSHARE_SECRET_KEY": "short"}, "at least 50 characters"),
+        (
+            {"PHOTOSHARE_SECRET_KEY": "a" * 60},
+            "PHOTOSHARE_SECRET_KEY must have at least 5 different",
+        ),
+        (
+            {"PHOTOSHARE_SECRET_KEY": "django-insecure-" + "k" * 20 + "-0123456789abcdefghijklm"},
+            "PHOTOSHARE_SECRET_KEY must not be Django's development key",
+        ),
         ({"PHOTOSHARE_DEBUG": "maybe"}, "PHOTOSHARE_DEBUG must be true or false"),
         (
             {"PHOTOSHARE_MAX_UPLOAD_BYTES": "25MB"},
@@ -71,6 +79,12 @@ def test_bad_values_stop_the_app_with_a_clear_message(
     assert message in result.stderr
 
 
+def test_debug_mode_accepts_a_weak_key_of_the_required_length(tmp_path: Path) -> None:
+    weak = {"PHOTOSHARE_SECRET_KEY": "a" * 60, "PHOTOSHARE_DEBUG": "true"}
+    result = run_manage("check", env={**PRODUCTION, **weak}, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
 def print_secret_key(tmp_path: Path) -> subprocess.CompletedProcess[str]:
     code = "from django.conf import settings; print(settings.SECRET_KEY)"
     return run_manage("shell", "--no-imports", "-c", code, env={}, tmp_path=tmp_path)
@@ -83,6 +97,13 @@ def test_local_mode_generates_a_private_secret_once(tmp_path: Path) -> None:
     key_file = tmp_path / "secret_key"
     assert first.stdout.strip() == second.stdout.strip() == key_file.read_text()
     assert key_file.stat().st_mode & 0o077 == 0
+
+
+def test_a_weak_key_left_in_the_local_key_file_is_refused_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "secret_key").write_text("a" * 60)
+    result = print_secret_key(tmp_path)
+    assert result.returncode != 0
+    assert f"The secret key in {tmp_path / 'secret_key'} must have" in result.stderr
 
 
 def test_env_example_lists_every_variable_the_settings_read() -> None:

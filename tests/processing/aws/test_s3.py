@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from processing.adapters.aws_s3 import S3BlobStore, S3UploadSigner
+from processing.adapters.aws_s3 import S3BlobStore, S3UploadSigner, bucket_origin, s3_client
 from processing.adapters.local_uploads import UploadRefused, check_policy
 from processing.ports import BlobNotFound
 from tests.processing.aws.conftest import BUCKET
@@ -66,3 +66,32 @@ def test_presigned_get_urls_name_the_object_and_expire(s3) -> None:
     url = S3UploadSigner(s3, BUCKET).presigned_get(KEY, expires_in=300)
     assert KEY in url
     assert "X-Amz-Expires=300" in url
+
+
+@pytest.mark.parametrize(
+    ("bucket", "region", "endpoint", "origin"),
+    [
+        ("photoshare-photos", "us-east-1", None, "https://photoshare-photos.s3.amazonaws.com"),
+        (
+            "photoshare-photos",
+            "eu-west-1",
+            None,
+            "https://photoshare-photos.s3.eu-west-1.amazonaws.com",
+        ),
+        ("photos.example.com", "eu-west-1", None, "https://s3.eu-west-1.amazonaws.com"),
+        ("photoshare-test", "eu-west-1", "http://127.0.0.1:5000", "http://127.0.0.1:5000"),
+    ],
+)
+def test_the_bucket_origin_is_where_the_signers_urls_point(
+    aws: None, bucket: str, region: str, endpoint: str | None, origin: str
+) -> None:
+    """The Content-Security-Policy allows this origin; the signer must send the browser there."""
+    signer = S3UploadSigner(s3_client(region, endpoint), bucket)
+    urls = [
+        signer.presigned_get("private/u/resized/p/250.jpg", expires_in=60),
+        signer.presigned_post(
+            key="private/u/uploads/a/p.jpg", content_type="image/jpeg", max_bytes=9, expires_in=60
+        )["url"],
+    ]
+    assert bucket_origin(bucket, region, endpoint) == origin
+    assert all(url.startswith(origin + "/") or url == origin for url in urls), urls
