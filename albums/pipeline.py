@@ -15,6 +15,7 @@ from processing.adapters.aws_s3 import S3UploadSigner, s3_client
 from processing.adapters.local_uploads import LocalUploadSigner, UploadRefused
 from processing.handlers import s3_trigger
 from processing.keys import UploadKey
+from processing.local.bucket import KeyAlreadyStored
 from processing.local.s3_events import object_created
 from processing.ports import BlobNotFound
 from processing.recognition.labels import Label
@@ -24,6 +25,7 @@ from processing.validation import Limits
 
 __all__ = [
     "BlobNotFound",
+    "KeyAlreadyStored",
     "Label",
     "ResultItem",
     "Status",

@@ -46,7 +46,14 @@ CREATE TABLE IF NOT EXISTS jobs (
     finished_at REAL
 );
 CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (state, id);
+CREATE TABLE IF NOT EXISTS stored_keys (
+    key TEXT PRIMARY KEY,
+    stored_at REAL NOT NULL
+);
 """
+# The ledger of keys the local bucket has stored (processing.local.bucket): a key is stored once,
+# so an upload ticket, which pins one key, is used once. Rows are never deleted, not even with the
+# object: a ticket for a deleted photo must stay used.
 
 # Columns added after a table was first created: CREATE TABLE IF NOT EXISTS leaves an existing
 # var/pipeline.sqlite3 as it was, so these are added in place when missing.
