@@ -72,7 +72,9 @@ def announce_upload(key: str, size: int) -> None:
         config.local_bucket().announce(key, size=size)
         return
     event = object_created(config.bucket, key, size=size)
-    s3_trigger.start_executions(event, config.execution_starter(), config.result_store())
+    s3_trigger.start_executions(
+        event, config.execution_starter(), config.result_store(), config.blob_store()
+    )
 
 
 def upload_signer() -> UploadSigner:

@@ -66,3 +66,14 @@ def test_presigned_get_urls_name_the_object_and_expire(s3) -> None:
     url = S3UploadSigner(s3, BUCKET).presigned_get(KEY, expires_in=300)
     assert KEY in url
     assert "X-Amz-Expires=300" in url
+
+
+def test_a_prefix_is_deleted_whole_and_nothing_beside_it(s3) -> None:
+    store = S3BlobStore(s3, BUCKET)
+    for key in ("private/7/resized/p1/250.jpg", "private/7/resized/p1/1024.jpg"):
+        store.put(key, b"x", content_type="image/jpeg")
+    store.put("private/7/resized/p10/250.jpg", b"y", content_type="image/jpeg")
+
+    assert store.delete_prefix("private/7/resized/p1/") == 2
+    listed = s3.list_objects_v2(Bucket=BUCKET)["Contents"]
+    assert [entry["Key"] for entry in listed] == ["private/7/resized/p10/250.jpg"]

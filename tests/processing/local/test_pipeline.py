@@ -98,6 +98,8 @@ def test_an_unexpected_failure_is_recorded_as_failed_never_left_running(
     pipeline: PipelineConfig,
 ) -> None:
     key = upload(pipeline, jpeg())
+    queue = pipeline.local_queue()
+    assert work_once(queue, pipeline)  # the notification: the execution is started
     pipeline.blob_store().delete(str(key))  # the original vanishes before processing
     drain(pipeline)
 
@@ -138,6 +140,7 @@ def test_editing_the_definition_changes_what_runs(pipeline: PipelineConfig, tmp_
 
     key = UploadKey("7", "3", str(uuid.uuid4()), "jpg")
     pipeline.blob_store().put(str(key), jpeg(), content_type="image/jpeg")
+    pipeline.result_store().record_start(key.photo_id)  # as the S3Trigger does first
     executions = pipeline.local_executions()
     executions.start(
         name=key.photo_id,
@@ -165,6 +168,7 @@ def test_recognition_that_cannot_run_fails_the_photo_with_the_reason(
 
 def test_labels_stored_by_the_branch_survive_the_final_write(pipeline: PipelineConfig) -> None:
     key = upload(pipeline, jpeg())
+    pipeline.result_store().record_start(key.photo_id, "arn:local:test")
     dog = Label("Dog", 88.0, "local", "nanodet-g/test", parents=("Pet", "Mammal", "Animal"))
     store_labels.handler({"objectID": key.photo_id, "labels": [dog.to_item()]})
     pipeline.result_store().record_final(ResultItem(key.photo_id, Status.SUCCEEDED))
