@@ -3,7 +3,9 @@ presigned GETs. Only used when PHOTOSHARE_BACKEND=local; in aws mode the browser
 
 Like S3 it knows no session: the signed policy or URL is the only authority, so these views are
 exempt from login and CSRF. Like S3 it answers 204 to a good upload, 403 to a bad ticket (storing
-nothing), and emits the ObjectCreated notification the S3Trigger function receives.
+nothing), 400 to a form without exactly one file, and emits the ObjectCreated notification the
+S3Trigger function receives. Unlike S3, a ticket is good for one upload: its key can be stored
+once (processing.local.bucket), so a replayed POST is 403 and changes nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +19,13 @@ from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from albums.pipeline import BlobNotFound, UploadRefused, local_upload_signer, pipeline_config
+from albums.pipeline import (
+    BlobNotFound,
+    KeyAlreadyStored,
+    UploadRefused,
+    local_upload_signer,
+    pipeline_config,
+)
 
 _FORM_OVERHEAD = 64 * 1024
 
@@ -42,9 +50,14 @@ def upload(request: HttpRequest, bucket: str) -> HttpResponse:
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
     if declared > settings.PHOTOSHARE_MAX_UPLOAD_BYTES + _FORM_OVERHEAD:
         return _s3_error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum size.")
+    # S3 takes one file, in the field named "file": a second file, or a file under another name,
+    # is refused whole.
+    files = [part for name in request.FILES for part in request.FILES.getlist(name)]
     upload_file = request.FILES.get("file")
-    if upload_file is None:
-        return _s3_error(400, "InvalidArgument", "POST requires exactly one file upload.")
+    if upload_file is None or len(files) != 1:
+        return _s3_error(
+            400, "InvalidArgument", "POST requires exactly one file upload per request."
+        )
     fields = {name: request.POST[name] for name in request.POST}
     try:
         accepted = local_upload_signer().verify_post(bucket, fields, upload_file.size or 0)
@@ -53,9 +66,13 @@ def upload(request: HttpRequest, bucket: str) -> HttpResponse:
         return _s3_error(status, refused.code, refused.message)
     # The notification is committed to the durable queue before the 204: once the browser hears
     # success, the photo will be processed even if this server dies the next instant.
-    pipeline_config().local_bucket().put_object(
-        accepted.key, upload_file.read(), content_type=accepted.content_type
-    )
+    data = upload_file.read()
+    try:
+        pipeline_config().local_bucket().put_object(
+            accepted.key, data, content_type=accepted.content_type
+        )
+    except KeyAlreadyStored:
+        return _s3_error(403, "AccessDenied", "Invalid according to Policy: ticket already used.")
     return HttpResponse(status=204)
 
 

@@ -144,6 +144,9 @@ class Photo(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A rejected photo's original is deleted after PHOTOSHARE_REJECTED_RETENTION_DAYS
+    # (manage.py purge_rejected); the photo and its reason stay.
+    original_purged_at = models.DateTimeField(null=True, blank=True)
 
     # Final results, copied from the results store so that listing and sorting are SQL.
     format = models.CharField(max_length=8, blank=True)
@@ -189,6 +192,11 @@ class Photo(models.Model):
     @property
     def original_key(self) -> str:
         return str(self.upload_key)
+
+    @property
+    def has_original(self) -> bool:
+        """False once the original was purged: nothing may link to it any more."""
+        return self.original_purged_at is None
 
     @property
     def is_final(self) -> bool:

@@ -133,7 +133,12 @@ def album_changes(request: AuthenticatedRequest, album_id: int) -> JsonResponse:
 def photo_detail(request: AuthenticatedRequest, photo_id: UUID) -> HttpResponse:
     photo = _get_photo_for_user(request, photo_id)
     refresh_photos([photo])
-    return render(request, "albums/photo_detail.html", {"photo": photo, "album": photo.album})
+    context = {
+        "photo": photo,
+        "album": photo.album,
+        "rejected_retention_days": settings.PHOTOSHARE_REJECTED_RETENTION_DAYS,
+    }
+    return render(request, "albums/photo_detail.html", context)
 
 
 @require_http_methods(["GET", "POST"])

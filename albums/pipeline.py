@@ -15,6 +15,7 @@ from processing.adapters.aws_s3 import S3UploadSigner, bucket_origin, s3_client
 from processing.adapters.local_uploads import LocalUploadSigner, UploadRefused
 from processing.handlers import s3_trigger
 from processing.keys import UploadKey
+from processing.local.bucket import KeyAlreadyStored
 from processing.local.s3_events import object_created
 from processing.ports import BlobNotFound
 from processing.recognition.labels import Label
@@ -24,6 +25,7 @@ from processing.validation import Limits
 
 __all__ = [
     "BlobNotFound",
+    "KeyAlreadyStored",
     "Label",
     "ResultItem",
     "Status",
@@ -71,7 +73,9 @@ def announce_upload(key: str, size: int) -> None:
         config.local_bucket().announce(key, size=size)
         return
     event = object_created(config.bucket, key, size=size)
-    s3_trigger.start_executions(event, config.execution_starter(), config.result_store())
+    s3_trigger.start_executions(
+        event, config.execution_starter(), config.result_store(), config.blob_store()
+    )
 
 
 def upload_signer() -> UploadSigner:

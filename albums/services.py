@@ -1,12 +1,24 @@
-"""Deleting photos and albums: writes that reach beyond the database, into storage and the
-results store. (Tickets live in albums.uploads, results in albums.outcomes.)"""
+"""Deleting photos and albums, and purging rejected originals: writes that reach beyond the
+database, into storage and the results store. (Tickets live in albums.uploads, results in
+albums.outcomes.)"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
+from albums.changes import stamp_changes
 from albums.models import Album, Photo
 from albums.pipeline import pipeline_config
+
+# How long a deleted photo's tombstone outlives its last possible upload: S3 retries delivering a
+# notification to the trigger for up to 6 hours; a day covers that and a worker outage's backlog.
+TOMBSTONE_GRACE = timedelta(days=1)
+PURGE_BATCH = 500
 
 
 def photo_delete(*, photo: Photo) -> None:
@@ -24,16 +36,57 @@ def album_delete(*, album: Album) -> None:
 
 
 def _delete_stored(photos: list[Photo]) -> None:
+    """The results item becomes a tombstone first, then the files go. A pipeline still running
+    for the photo writes nothing to a tombstoned item, and its Thumbnails step looks at the item
+    after writing: thumbnails written before the tombstone are deleted here (the whole folder,
+    whatever the results say), those written after, by the step itself."""
     if not photos:
         return
     config = pipeline_config()
     store, results = config.blob_store(), config.result_store()
-    # The results store knows thumbnails this database may not have copied yet.
-    items = results.get_many(str(photo.id) for photo in photos)
+    keep = settings.PHOTOSHARE_UPLOAD_TICKET_SECONDS + int(TOMBSTONE_GRACE.total_seconds())
     for photo in photos:
-        item = items.get(str(photo.id))
-        keys = {photo.original_key, *(t["key"] for t in photo.thumbnails if "key" in t)}
-        keys |= {t.key for t in item.thumbnails} if item else set()
-        for key in keys:
-            store.delete(key)
-        results.delete(str(photo.id))
+        results.delete(str(photo.id), keep_seconds=keep)
+        store.delete(photo.original_key)
+        store.delete_prefix(photo.upload_key.thumbnail_prefix)
+
+
+def purge_rejected(*, older_than: datetime, now: datetime | None = None) -> int:
+    """Deletes the stored original of every REJECTED photo that finished before ``older_than``,
+    keeping the photo and its reason; returns how many. Works through the photos a batch at a
+    time (by primary key, never the whole table in memory), each batch's files first and then
+    its rows, so a run cut short is finished by the next."""
+    now = now or timezone.now()
+    store = pipeline_config().blob_store()
+    purged = 0
+    for batch in _rejected_batches(older_than):
+        for photo in batch:
+            store.delete(photo.original_key)
+        by_album: dict[int, list[Photo]] = {}
+        for photo in batch:
+            photo.original_purged_at = now
+            by_album.setdefault(photo.album_id, []).append(photo)
+        for album_id, photos in by_album.items():
+            with transaction.atomic():
+                stamp_changes(album_id, photos)  # open pages show the card's new words
+                Photo.objects.bulk_update(photos, ["original_purged_at", "change_seq"])
+        purged += len(batch)
+    return purged
+
+
+def _rejected_batches(older_than: datetime) -> Iterator[list[Photo]]:
+    due = Photo.objects.filter(
+        status=Photo.Status.REJECTED, finished_at__lt=older_than, original_purged_at__isnull=True
+    )
+    after = None
+    while True:
+        page = due.filter(pk__gt=after) if after is not None else due
+        batch = list(
+            page.select_related("album")
+            .only("id", "extension", "album_id", "album__owner_id", "change_seq")
+            .order_by("pk")[:PURGE_BATCH]
+        )
+        if not batch:
+            return
+        yield batch
+        after = batch[-1].pk

@@ -70,6 +70,9 @@ PHOTOSHARE_MAX_UPLOAD_PIXELS = env.int("PHOTOSHARE_MAX_UPLOAD_PIXELS", 100_000_0
 # How long an upload ticket (presigned POST) and a presigned GET URL stay valid, in seconds.
 PHOTOSHARE_UPLOAD_TICKET_SECONDS = env.int("PHOTOSHARE_UPLOAD_TICKET_SECONDS", 900, minimum=10)
 PHOTOSHARE_URL_SECONDS = env.int("PHOTOSHARE_URL_SECONDS", 3600, minimum=10)
+# Days a rejected photo's original is kept (for its owner to look at) before
+# `manage.py purge_rejected` deletes it; the photo and its reason stay.
+PHOTOSHARE_REJECTED_RETENTION_DAYS = env.int("PHOTOSHARE_REJECTED_RETENTION_DAYS", 7, minimum=0)
 PHOTOSHARE_BUCKET = env.str("PHOTOSHARE_BUCKET", "photoshare-local")
 # aws mode: the stack's outputs (docs/deploy.md). The endpoint is only for tests against moto.
 PHOTOSHARE_AWS_REGION = env.str("PHOTOSHARE_AWS_REGION", env.str("AWS_REGION", "us-east-1"))

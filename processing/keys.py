@@ -21,7 +21,12 @@ class UploadKey:
         return f"private/{self.user_id}/uploads/{self.album_id}/{self.photo_id}.{self.extension}"
 
     def thumbnail_key(self, size: int, extension: str) -> str:
-        return f"private/{self.user_id}/resized/{self.photo_id}/{size}.{extension}"
+        return f"{self.thumbnail_prefix}{size}.{extension}"
+
+    @property
+    def thumbnail_prefix(self) -> str:
+        """The folder of every thumbnail of the photo, whatever sizes were configured then."""
+        return f"private/{self.user_id}/resized/{self.photo_id}/"
 
 
 def parse_upload_key(key: str) -> UploadKey:

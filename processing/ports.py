@@ -10,11 +10,16 @@ from PIL import Image
 
 from processing.metadata import ImageMetadata
 from processing.recognition.labels import Label
-from processing.results import ResultItem, Status
+from processing.results import ResultItem, Status, StoredOriginal, Tombstone
 
 
 class BlobNotFound(KeyError):
     """No object under that key."""
+
+
+class PhotoDeleted(Exception):
+    """The photo's results item is gone or a tombstone: the photo was deleted while its pipeline
+    ran. The state machine catches it into a quiet end (the PhotoDeleted state), never a result."""
 
 
 class TransientError(Exception):
@@ -43,28 +48,61 @@ class BlobStore(Protocol):
 
     def put(self, key: str, data: bytes, *, content_type: str) -> None: ...
 
-    def delete(self, key: str) -> None: ...
+    def delete(self, key: str, *, version_id: str | None = None) -> None:
+        """Removes the object (nothing happens when there is none). With ``version_id``, only that
+        version of it, as S3's DeleteObject does on a versioned bucket; a local object has one."""
+        ...
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Removes every object whose key starts with ``prefix`` (end it with "/" for a folder);
+        returns how many."""
+        ...
 
 
 class ResultStore(Protocol):
     """One ResultItem per photo (processing.results owns its shape). Writes are conditional: a
-    late or repeated event never turns a final state back into RUNNING."""
+    late or repeated event never turns a final state back into RUNNING, and nothing is written
+    for a deleted photo (its item is a tombstone, or gone): those writes raise PhotoDeleted."""
 
-    def record_start(self, photo_id: str, execution_arn: str) -> None: ...
-
-    def record_metadata(self, photo_id: str, metadata: ImageMetadata) -> None: ...
-
-    def record_labels(self, photo_id: str, labels: list[Label]) -> None: ...
-
-    def record_final(self, item: ResultItem) -> None: ...
-
-    def get_many(self, photo_ids: Iterable[str]) -> dict[str, ResultItem]: ...
-
-    def get_statuses(self, photo_ids: Iterable[str]) -> dict[str, Status]:
-        """Only the status of each item that exists: a cheap look for what changed."""
+    def record_start(
+        self,
+        photo_id: str,
+        execution_arn: str | None = None,
+        *,
+        original: StoredOriginal | None = None,
+    ) -> None:
+        """Creates the RUNNING item or updates it while it is RUNNING (a final item stands); the
+        original is recorded once, the first time one is given."""
         ...
 
-    def delete(self, photo_id: str) -> None: ...
+    def record_metadata(self, photo_id: str, metadata: ImageMetadata) -> None:
+        """Only while the item is RUNNING (a final item stands)."""
+        ...
+
+    def record_labels(self, photo_id: str, labels: list[Label]) -> None:
+        """Only while the item is RUNNING (a final item stands)."""
+        ...
+
+    def record_final(self, item: ResultItem, *, overwrite: bool = False) -> None:
+        """Only while the item is RUNNING: the first final state stands, unless ``overwrite``
+        (the S3Trigger failing a photo whose original was replaced)."""
+        ...
+
+    def get(self, photo_id: str) -> ResultItem | Tombstone | None:
+        """One item, tombstones included, read consistently: is the photo still there?"""
+        ...
+
+    def get_many(self, photo_ids: Iterable[str]) -> dict[str, ResultItem]:
+        """The results among these ids (never a tombstone)."""
+        ...
+
+    def get_statuses(self, photo_ids: Iterable[str]) -> dict[str, Status]:
+        """Only the status of each result that exists: a cheap look for what changed."""
+        ...
+
+    def delete(self, photo_id: str, *, keep_seconds: int) -> None:
+        """Replaces the item with a tombstone that expires after ``keep_seconds``."""
+        ...
 
 
 class ExecutionStarter(Protocol):

@@ -17,7 +17,15 @@ from processing.recognition.labels import Label
 
 # What every item carries besides the photo's metadata: the steps that store metadata write
 # everything but these.
-BOOKKEEPING_ATTRIBUTES = frozenset({"photoId", "status", "thumbnails", "labels"})
+BOOKKEEPING_ATTRIBUTES = frozenset(
+    {"photoId", "status", "thumbnails", "labels", "originalETag", "originalVersionId"}
+)
+# A tombstone's status. Deleting a photo replaces its item with a tombstone (photoId, this status,
+# updatedAt and expiresAt, DynamoDB's TTL attribute in epoch seconds), so that no pipeline write
+# and no late S3 notification can bring the photo back. It is not a result: the stores' reads
+# leave tombstones out, and Status has no member for it.
+DELETED = "DELETED"
+EXPIRES_AT = "expiresAt"
 
 
 def now_iso() -> str:
@@ -65,6 +73,51 @@ class StoredThumbnail:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredOriginal:
+    """Which object an execution was started for, from its S3 notification: the ETag, and the
+    version id when the bucket is versioned. A later notification naming another object under the
+    same key is a replacement (see processing.handlers.s3_trigger)."""
+
+    etag: str | None = None
+    version_id: str | None = None
+
+    def differs_from(self, other: StoredOriginal) -> bool:
+        """True only when both name an object and the names differ."""
+        if self.version_id and other.version_id:
+            return self.version_id != other.version_id
+        return bool(self.etag and other.etag and self.etag != other.etag)
+
+
+@dataclass(frozen=True, slots=True)
+class Tombstone:
+    """What is left of a deleted photo's item until ``expires_at`` (epoch seconds)."""
+
+    photo_id: str
+    deleted_at: str
+    expires_at: int
+
+    def to_item(self) -> dict[str, Any]:
+        return {
+            "photoId": self.photo_id,
+            "status": DELETED,
+            "updatedAt": self.deleted_at,
+            EXPIRES_AT: self.expires_at,
+        }
+
+
+def tombstone(photo_id: str, *, keep_seconds: int) -> Tombstone:
+    expires = int(datetime.now(UTC).timestamp()) + keep_seconds
+    return Tombstone(photo_id, now_iso(), expires)
+
+
+def parse_item(item: dict[str, Any]) -> ResultItem | Tombstone:
+    """An item as either store holds it: a photo's result, or the tombstone of a deleted one."""
+    if item.get("status") == DELETED:
+        return Tombstone(item["photoId"], item.get("updatedAt", ""), int(item.get(EXPIRES_AT, 0)))
+    return ResultItem.from_item(item)
+
+
+@dataclass(frozen=True, slots=True)
 class ResultItem:
     photo_id: str
     status: Status
@@ -78,6 +131,7 @@ class ResultItem:
     message: str | None = None  # plain words for the person who uploaded
     error: str | None = None  # the Step Functions error name, for FAILED and REJECTED
     cause: str | None = None
+    original: StoredOriginal | None = None  # recorded when the execution started
 
     def with_changes(self, **changes: Any) -> ResultItem:
         return replace(self, **changes)
@@ -100,6 +154,9 @@ class ResultItem:
             "error": self.error,
             "cause": self.cause,
         }
+        if self.original is not None:
+            item["originalETag"] = self.original.etag
+            item["originalVersionId"] = self.original.version_id
         if self.metadata is not None:
             m = self.metadata
             item |= {
@@ -183,6 +240,11 @@ class ResultItem:
             message=item.get("message"),
             error=item.get("error"),
             cause=item.get("cause"),
+            original=(
+                StoredOriginal(item.get("originalETag"), item.get("originalVersionId"))
+                if "originalETag" in item or "originalVersionId" in item
+                else None
+            ),
         )
 
 

@@ -16,7 +16,10 @@ register = template.Library()
 
 @register.simple_tag
 def photo_image_url(photo: Photo, size: int | None = None) -> str:
-    """A short-lived presigned URL for a thumbnail (or the original when size is None)."""
+    """A short-lived presigned URL for a thumbnail (or the original when size is None); "" for
+    what is not there (a size never made, a purged original)."""
+    if size is None and not photo.has_original:
+        return ""
     key = photo.original_key
     if size is not None:
         thumbnail = photo.thumbnail(size)

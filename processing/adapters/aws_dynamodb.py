@@ -1,8 +1,11 @@
 """The DynamoDB table behind the ResultStore port (items as processing.results shapes them).
 
-Reads use BatchGetItem, 100 keys a call, retrying unprocessed keys with backoff. Writes are
-conditional: RUNNING and metadata are written only while the item is absent or RUNNING, so a late
-or repeated event never overwrites a final state.
+Reads use BatchGetItem, 100 keys a call, retrying unprocessed keys with backoff, and leave
+tombstones out. Writes are conditional: the RUNNING item is created only where there is none or
+it is RUNNING, and every later write only while it is RUNNING, so a late or repeated event never
+overwrites a final state, and nothing is written for a deleted photo (its item is a tombstone,
+or gone): a write that finds that raises PhotoDeleted. Tombstones carry ``expiresAt``, the
+table's TTL attribute (infra/template.yaml).
 """
 
 from __future__ import annotations
@@ -16,12 +19,23 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from processing.metadata import ImageMetadata
-from processing.ports import TransientError
+from processing.ports import PhotoDeleted, TransientError
 from processing.recognition.labels import Label
-from processing.results import ResultItem, Status, now_iso
+from processing.results import (
+    DELETED,
+    ResultItem,
+    Status,
+    StoredOriginal,
+    Tombstone,
+    now_iso,
+    parse_item,
+    tombstone,
+)
 
 _BATCH = 100
-_NOT_FINAL = "attribute_not_exists(photoId) OR #status = :running"
+_ABSENT_OR_RUNNING = "attribute_not_exists(photoId) OR #status = :running"
+_RUNNING = "#status = :running"
+_NOT_DELETED = "attribute_exists(photoId) AND #status <> :deleted"
 _TRANSIENT = {
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
@@ -57,73 +71,106 @@ class DynamoResultStore:
         self.table = table
         self.sleep = sleep
 
-    def _update(self, photo_id: str, values: dict[str, Any], *, only_if_running: bool) -> None:
-        names = {f"#{i}": name for i, name in enumerate(values)}
+    def _update(
+        self,
+        photo_id: str,
+        values: dict[str, Any],
+        *,
+        condition: str,
+        once: dict[str, Any] | None = None,
+    ) -> None:
+        """SET ``values`` (and ``once``, each only where the item has none yet) if ``condition``
+        holds. When it does not, the item is read again: a final item stands (nothing to do), a
+        tombstone or no item at all means the photo was deleted."""
+        once = once or {}
+        names = {f"#{i}": name for i, name in enumerate([*values, *once])}
         attributes = {
-            f":{i}": _serializer.serialize(_to_dynamo(v)) for i, v in enumerate(values.values())
+            f":{i}": _serializer.serialize(_to_dynamo(v))
+            for i, v in enumerate([*values.values(), *once.values()])
         }
+        sets = [f"#{i} = :{i}" for i in range(len(values))]
+        sets += [f"#{i} = if_not_exists(#{i}, :{i})" for i in range(len(values), len(names))]
         arguments: dict[str, Any] = {
             "TableName": self.table,
             "Key": {"photoId": {"S": photo_id}},
-            "UpdateExpression": "SET " + ", ".join(f"#{i} = :{i}" for i in range(len(values))),
+            "UpdateExpression": "SET " + ", ".join(sets),
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": attributes,
         }
-        if only_if_running:
-            arguments["ConditionExpression"] = _NOT_FINAL
+        if condition:
+            arguments["ConditionExpression"] = condition
             names["#status"] = "status"
-            attributes[":running"] = {"S": Status.RUNNING.value}
+            for name, value in ((":running", Status.RUNNING.value), (":deleted", DELETED)):
+                if name in condition:
+                    attributes[name] = {"S": value}
         try:
             self.client.update_item(**arguments)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
-            if code == "ConditionalCheckFailedException":
-                return  # already final: the result stands
             if code in _TRANSIENT:
                 raise TransientError(f"DynamoDB {code}") from error
-            raise
+            if code != "ConditionalCheckFailedException":
+                raise
+        else:
+            return
+        current = self.get(photo_id)
+        if current is None or isinstance(current, Tombstone):
+            raise PhotoDeleted(photo_id)
+        # Otherwise the item is final: the result stands.
 
-    def record_start(self, photo_id: str, execution_arn: str) -> None:
+    def record_start(
+        self,
+        photo_id: str,
+        execution_arn: str | None = None,
+        *,
+        original: StoredOriginal | None = None,
+    ) -> None:
         at = now_iso()
-        self._update(
-            photo_id,
-            {"status": Status.RUNNING.value, "executionArn": execution_arn, "updatedAt": at},
-            only_if_running=True,
-        )
-        # startedAt only once: a second conditional write that never replaces it.
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key={"photoId": {"S": photo_id}},
-                UpdateExpression="SET startedAt = if_not_exists(startedAt, :at)",
-                ExpressionAttributeValues={":at": {"S": at}},
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in _TRANSIENT:
-                raise TransientError("DynamoDB throttled") from error
-            raise
+        values: dict[str, Any] = {"status": Status.RUNNING.value, "updatedAt": at}
+        if execution_arn is not None:
+            values["executionArn"] = execution_arn
+        once: dict[str, Any] = {"startedAt": at}
+        if original is not None:
+            once |= {"originalETag": original.etag, "originalVersionId": original.version_id}
+            once = {k: v for k, v in once.items() if v is not None}
+        self._update(photo_id, values, condition=_ABSENT_OR_RUNNING, once=once)
 
     def record_metadata(self, photo_id: str, metadata: ImageMetadata) -> None:
         item = ResultItem(photo_id, Status.RUNNING, metadata=metadata)
-        values = {**item.metadata_attributes(), "status": Status.RUNNING.value}
-        values["updatedAt"] = now_iso()
-        self._update(photo_id, values, only_if_running=True)
+        values = {**item.metadata_attributes(), "updatedAt": now_iso()}
+        self._update(photo_id, values, condition=_RUNNING)
 
     def record_labels(self, photo_id: str, labels: list[Label]) -> None:
         values = {"labels": [label.to_item() for label in labels], "updatedAt": now_iso()}
-        self._update(photo_id, values, only_if_running=True)
+        self._update(photo_id, values, condition=_RUNNING)
 
-    def record_final(self, item: ResultItem) -> None:
+    def record_final(self, item: ResultItem, *, overwrite: bool = False) -> None:
         values = {k: v for k, v in item.to_item().items() if k != "photoId"}
         if not item.thumbnails:
             values.pop("thumbnails", None)
         if not item.labels:
             values.pop("labels", None)
         values["updatedAt"] = now_iso()
-        self._update(item.photo_id, values, only_if_running=False)
+        # Overwriting (a replaced original) still needs the photo: anything but a tombstone.
+        self._update(item.photo_id, values, condition=_NOT_DELETED if overwrite else _RUNNING)
+
+    def get(self, photo_id: str) -> ResultItem | Tombstone | None:
+        try:
+            response = self.client.get_item(
+                TableName=self.table, Key={"photoId": {"S": photo_id}}, ConsistentRead=True
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in _TRANSIENT:
+                raise TransientError("DynamoDB throttled") from error
+            raise
+        raw = response.get("Item")
+        if raw is None:
+            return None
+        return parse_item({k: _from_dynamo(_deserializer.deserialize(v)) for k, v in raw.items()})
 
     def get_many(self, photo_ids: Iterable[str]) -> dict[str, ResultItem]:
-        items = (ResultItem.from_item(plain) for plain in self._batch_get(photo_ids))
+        plains = (p for p in self._batch_get(photo_ids) if p.get("status") != DELETED)
+        items = (ResultItem.from_item(plain) for plain in plains)
         return {item.photo_id: item for item in items}
 
     def get_statuses(self, photo_ids: Iterable[str]) -> dict[str, Status]:
@@ -134,6 +181,7 @@ class DynamoResultStore:
         return {
             plain["photoId"]: Status(plain["status"])
             for plain in self._batch_get(photo_ids, projection)
+            if plain.get("status") != DELETED
         }
 
     def _batch_get(
@@ -157,5 +205,9 @@ class DynamoResultStore:
             else:
                 raise TransientError("DynamoDB left keys unprocessed after 8 attempts")
 
-    def delete(self, photo_id: str) -> None:
-        self.client.delete_item(TableName=self.table, Key={"photoId": {"S": photo_id}})
+    def delete(self, photo_id: str, *, keep_seconds: int) -> None:
+        """A PutItem of the tombstone: whatever the item held is gone with it."""
+        item = tombstone(photo_id, keep_seconds=keep_seconds).to_item()
+        self.client.put_item(
+            TableName=self.table, Item={k: _serializer.serialize(v) for k, v in item.items()}
+        )

@@ -92,12 +92,33 @@ class S3BlobStore:
             _raise_for(error, key)
             raise
 
-    def delete(self, key: str) -> None:
+    def delete(self, key: str, *, version_id: str | None = None) -> None:
+        arguments = {"Bucket": self.bucket, "Key": key}
+        if version_id is not None:
+            arguments["VersionId"] = version_id
         try:
-            self.client.delete_object(Bucket=self.bucket, Key=key)
+            self.client.delete_object(**arguments)
         except ClientError as error:
             _raise_for(error, key)
             raise
+
+    def delete_prefix(self, prefix: str) -> int:
+        """ListObjectsV2 a page (up to 1,000 keys) at a time, each page one DeleteObjects."""
+        deleted = 0
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            ):
+                keys = [{"Key": entry["Key"]} for entry in page.get("Contents", [])]
+                if keys:
+                    self.client.delete_objects(
+                        Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True}
+                    )
+                    deleted += len(keys)
+        except ClientError as error:
+            _raise_for(error, prefix)
+            raise
+        return deleted
 
 
 class S3UploadSigner:

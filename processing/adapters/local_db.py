@@ -46,12 +46,25 @@ CREATE TABLE IF NOT EXISTS jobs (
     finished_at REAL
 );
 CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (state, id);
+CREATE TABLE IF NOT EXISTS stored_keys (
+    key TEXT PRIMARY KEY,
+    stored_at REAL NOT NULL
+);
+"""
+# The ledger of keys the local bucket has stored (processing.local.bucket): a key is stored once,
+# so an upload ticket, which pins one key, is used once. Rows are never deleted, not even with the
+# object: a ticket for a deleted photo must stay used.
+
+# Indexes on columns that ADDED_COLUMNS may have just added.
+LATE_INDEXES = """
+CREATE INDEX IF NOT EXISTS results_expiring ON results (expires_at) WHERE expires_at IS NOT NULL;
 """
 
 # Columns added after a table was first created: CREATE TABLE IF NOT EXISTS leaves an existing
 # var/pipeline.sqlite3 as it was, so these are added in place when missing.
 ADDED_COLUMNS = (
     ("jobs", "worker_pid", "INTEGER"),  # the process holding a taken job's lease
+    ("results", "expires_at", "REAL"),  # a tombstone's expiry (DynamoDB's TTL), else NULL
 )
 
 
@@ -62,6 +75,7 @@ class LocalDatabase:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._connection().executescript(SCHEMA)  # its own transaction; IF NOT EXISTS throughout
         self._add_missing_columns()
+        self._connection().executescript(LATE_INDEXES)
 
     def _columns(self, table: str) -> set[str]:
         return {row["name"] for row in self._connection().execute(f"PRAGMA table_info({table})")}

@@ -40,5 +40,28 @@ class LocalBlobStore:
     def put(self, key: str, data: bytes, *, content_type: str) -> None:
         write_atomically(self.path_for(key), data)
 
-    def delete(self, key: str) -> None:
+    def delete(self, key: str, *, version_id: str | None = None) -> None:
+        # A local object has one version (the bucket's ledger stores a key once): deleting a
+        # version of it is deleting it.
         self.path_for(key).unlink(missing_ok=True)
+
+    def delete_prefix(self, prefix: str) -> int:
+        folder = prefix.rpartition("/")[0]
+        directory = self.path_for(folder) if folder else self.root
+        if not directory.is_dir():
+            return 0
+        matching = [
+            path
+            for path in directory.rglob("*")
+            if path.relative_to(self.root).as_posix().startswith(prefix)
+        ]
+        files = [path for path in matching if path.is_file()]
+        for path in files:
+            path.unlink(missing_ok=True)
+        # S3 has no folders: those the deleted files leave empty go too.
+        for path in sorted((p for p in matching if p.is_dir()), reverse=True):
+            if not any(path.iterdir()):
+                path.rmdir()
+        if prefix.endswith("/") and directory != self.root and not any(directory.iterdir()):
+            directory.rmdir()
+        return len(files)

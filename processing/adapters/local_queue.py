@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,11 +43,18 @@ class LocalQueue:
 
     def put(self, kind: str, body: dict[str, Any]) -> int:
         with self.database.write() as connection:
-            cursor = connection.execute(
-                "INSERT INTO jobs (kind, body, created_at) VALUES (?, ?, ?)",
-                (kind, json.dumps(body), time.time()),
-            )
-        self._wake()  # after the commit, so that the worker woken finds the job
+            job_id = self.put_within(connection, kind, body)
+        self.wake()  # after the commit, so that the worker woken finds the job
+        return job_id
+
+    @staticmethod
+    def put_within(connection: sqlite3.Connection, kind: str, body: dict[str, Any]) -> int:
+        """Queues a job inside the caller's write transaction (so it commits, or not, with the
+        caller's other writes); the caller wakes the workers after its commit."""
+        cursor = connection.execute(
+            "INSERT INTO jobs (kind, body, created_at) VALUES (?, ?, ?)",
+            (kind, json.dumps(body), time.time()),
+        )
         return int(cursor.lastrowid or 0)
 
     def take(self) -> Job | None:
@@ -100,7 +108,7 @@ class LocalQueue:
                 (pid,),
             )
         if cursor.rowcount:
-            self._wake()
+            self.wake()
         return cursor.rowcount
 
     def give_up(self, job: Job) -> None:
@@ -111,7 +119,7 @@ class LocalQueue:
                 (time.time(), job.id),
             )
 
-    def _wake(self) -> None:
+    def wake(self) -> None:
         if self.wake_dir is not None:
             wake_workers(self.wake_dir)
 

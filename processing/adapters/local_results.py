@@ -1,18 +1,30 @@
-"""ResultStore on the local database, holding exactly the items DynamoDB would hold."""
+"""ResultStore on the local database, holding exactly the items DynamoDB would hold, with the
+same conditional writes: nothing is written for a deleted photo (PhotoDeleted), and a final item
+stands. Tombstones expire as DynamoDB's TTL would make them: writing one sweeps the expired."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from processing.adapters.local_db import LocalDatabase
 from processing.metadata import ImageMetadata
+from processing.ports import PhotoDeleted
 from processing.recognition.labels import Label
-from processing.results import ResultItem, Status, now_iso
+from processing.results import (
+    DELETED,
+    ResultItem,
+    Status,
+    StoredOriginal,
+    Tombstone,
+    now_iso,
+    parse_item,
+    tombstone,
+)
 
-_FINAL = tuple(status.value for status in Status if status.is_final)
 _BATCH = 100  # as DynamoDB's BatchGetItem
 
 
@@ -20,58 +32,88 @@ class LocalResultStore:
     def __init__(self, database: LocalDatabase) -> None:
         self.database = database
 
-    def _current(self, connection: sqlite3.Connection, photo_id: str) -> ResultItem | None:
+    def _current(
+        self, connection: sqlite3.Connection, photo_id: str
+    ) -> ResultItem | Tombstone | None:
         row = connection.execute(
             "SELECT item FROM results WHERE photo_id = ?", (photo_id,)
         ).fetchone()
-        return ResultItem.from_item(json.loads(row["item"])) if row else None
+        return parse_item(json.loads(row["item"])) if row else None
 
-    def _put(self, connection: sqlite3.Connection, item: ResultItem) -> None:
+    def _put(self, connection: sqlite3.Connection, item: ResultItem | Tombstone) -> None:
+        plain = item.to_item()
         connection.execute(
-            "INSERT INTO results (photo_id, status, item, updated_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (photo_id) DO UPDATE SET status = excluded.status, item = excluded.item, "
-            "updated_at = excluded.updated_at",
-            (item.photo_id, item.status.value, json.dumps(item.to_item()), item.updated_at),
+            "INSERT INTO results (photo_id, status, item, updated_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (photo_id) DO UPDATE SET status = excluded.status, "
+            "item = excluded.item, updated_at = excluded.updated_at, "
+            "expires_at = excluded.expires_at",
+            (
+                item.photo_id,
+                plain["status"],
+                json.dumps(plain),
+                plain.get("updatedAt"),
+                plain.get("expiresAt"),
+            ),
         )
 
-    def _update_running(self, photo_id: str, **changes: Any) -> None:
-        """Changes an item that is still RUNNING (creating it if need be); a final item stands,
-        so a repeated or late event changes nothing."""
+    def _update_running(self, photo_id: str, *, create: bool, **changes: Any) -> None:
+        """Changes an item that is still RUNNING (creating it when ``create``); a final item
+        stands, so a repeated or late event changes nothing; a deleted photo raises."""
         at = now_iso()
         with self.database.write() as connection:
             current = self._current(connection, photo_id)
+            if isinstance(current, Tombstone) or (current is None and not create):
+                raise PhotoDeleted(photo_id)
             if current is not None and current.status.is_final:
                 return
             base = current or ResultItem(photo_id, Status.RUNNING, started_at=at)
+            if base.original is not None:
+                changes.pop("original", None)  # recorded once
             self._put(connection, base.with_changes(**changes, updated_at=at))
 
-    def record_start(self, photo_id: str, execution_arn: str) -> None:
-        self._update_running(photo_id, execution_arn=execution_arn)
+    def record_start(
+        self,
+        photo_id: str,
+        execution_arn: str | None = None,
+        *,
+        original: StoredOriginal | None = None,
+    ) -> None:
+        changes: dict[str, Any] = {}
+        if execution_arn is not None:
+            changes["execution_arn"] = execution_arn
+        if original is not None:
+            changes["original"] = original
+        self._update_running(photo_id, create=True, **changes)
 
     def record_metadata(self, photo_id: str, metadata: ImageMetadata) -> None:
-        self._update_running(photo_id, metadata=metadata)
+        self._update_running(photo_id, create=False, metadata=metadata)
 
     def record_labels(self, photo_id: str, labels: list[Label]) -> None:
-        self._update_running(photo_id, labels=tuple(labels))
+        self._update_running(photo_id, create=False, labels=tuple(labels))
 
-    def record_final(self, item: ResultItem) -> None:
+    def record_final(self, item: ResultItem, *, overwrite: bool = False) -> None:
         at = now_iso()
         with self.database.write() as connection:
             current = self._current(connection, item.photo_id)
-            merged = item
-            if current is not None:
-                # Keep what earlier steps stored (execution, start, metadata) unless replaced.
-                merged = current.with_changes(
-                    status=item.status,
-                    metadata=item.metadata or current.metadata,
-                    thumbnails=item.thumbnails or current.thumbnails,
-                    labels=item.labels or current.labels,
-                    rejection_reason=item.rejection_reason,
-                    message=item.message,
-                    error=item.error,
-                    cause=item.cause,
-                )
+            if current is None or isinstance(current, Tombstone):
+                raise PhotoDeleted(item.photo_id)
+            if current.status.is_final and not overwrite:
+                return  # the first final state stands
+            # Keep what earlier steps stored (execution, start, metadata) unless replaced.
+            merged = current.with_changes(
+                status=item.status,
+                metadata=item.metadata or current.metadata,
+                thumbnails=item.thumbnails or current.thumbnails,
+                labels=item.labels or current.labels,
+                rejection_reason=item.rejection_reason,
+                message=item.message,
+                error=item.error,
+                cause=item.cause,
+            )
             self._put(connection, merged.with_changes(updated_at=at))
+
+    def get(self, photo_id: str) -> ResultItem | Tombstone | None:
+        return self._current(self.database.read(), photo_id)
 
     def get_many(self, photo_ids: Iterable[str]) -> dict[str, ResultItem]:
         items = (ResultItem.from_item(json.loads(row["item"])) for row in self._rows(photo_ids))
@@ -81,16 +123,24 @@ class LocalResultStore:
         return {row["photo_id"]: Status(row["status"]) for row in self._rows(photo_ids)}
 
     def _rows(self, photo_ids: Iterable[str]) -> Iterator[sqlite3.Row]:
-        """The rows for these ids, read 100 keys at a time as DynamoDB's BatchGetItem does."""
+        """The results (never tombstones) for these ids, read 100 keys at a time as DynamoDB's
+        BatchGetItem does."""
         wanted = list(dict.fromkeys(photo_ids))
         connection = self.database.read()
         for start in range(0, len(wanted), _BATCH):
             batch = wanted[start : start + _BATCH]
             marks = ",".join("?" * len(batch))
             yield from connection.execute(
-                f"SELECT photo_id, status, item FROM results WHERE photo_id IN ({marks})", batch
+                f"SELECT photo_id, status, item FROM results WHERE photo_id IN ({marks}) "
+                "AND status != ?",
+                [*batch, DELETED],
             ).fetchall()
 
-    def delete(self, photo_id: str) -> None:
+    def delete(self, photo_id: str, *, keep_seconds: int) -> None:
         with self.database.write() as connection:
-            connection.execute("DELETE FROM results WHERE photo_id = ?", (photo_id,))
+            self._put(connection, tombstone(photo_id, keep_seconds=keep_seconds))
+            # DynamoDB's TTL, locally: tombstones past their expiry go (an indexed delete).
+            connection.execute(
+                "DELETE FROM results WHERE expires_at IS NOT NULL AND expires_at < ?",
+                (time.time(),),
+            )

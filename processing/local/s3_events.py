@@ -9,7 +9,26 @@ from typing import Any
 from urllib.parse import quote_plus
 
 
-def object_created(bucket: str, key: str, *, size: int, event_name: str = "Post") -> dict[str, Any]:
+def object_created(
+    bucket: str,
+    key: str,
+    *,
+    size: int,
+    event_name: str = "Post",
+    etag: str | None = None,
+    version_id: str | None = None,
+) -> dict[str, Any]:
+    """One ObjectCreated record. ``etag`` and ``version_id`` are what S3 puts in ``eTag`` and
+    ``versionId`` (the latter on versioned buckets only); a replayed event goes without."""
+    stored: dict[str, Any] = {
+        "key": quote_plus(key, safe="/"),
+        "size": size,
+        "sequencer": f"{time.time_ns():016X}",
+    }
+    if etag is not None:
+        stored["eTag"] = etag
+    if version_id is not None:
+        stored["versionId"] = version_id
     return {
         "Records": [
             {
@@ -24,11 +43,7 @@ def object_created(bucket: str, key: str, *, size: int, event_name: str = "Post"
                     "s3SchemaVersion": "1.0",
                     "configurationId": "photoshare-uploads",
                     "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
-                    "object": {
-                        "key": quote_plus(key, safe="/"),
-                        "size": size,
-                        "sequencer": f"{time.time_ns():016X}",
-                    },
+                    "object": stored,
                 },
             }
         ]

@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from processing.adapters.local_queue import Job, LocalQueue
@@ -31,6 +31,7 @@ from processing.handlers import s3_trigger
 from processing.local.bucket import S3_EVENT
 from processing.local.pipeline import run_execution
 from processing.local.supervisor import Supervisor
+from processing.ports import PhotoDeleted
 from processing.recognition.models.manifest import ModelsUnavailable
 from processing.results import ResultItem, Status
 from processing.runtime import PipelineConfig, config
@@ -118,7 +119,8 @@ def _fail_execution(name: str, attempts: int, settings: PipelineConfig) -> None:
         failed = ResultItem(
             photo_id, Status.FAILED, message=GAVE_UP_MESSAGE, error=GAVE_UP_ERROR, cause=cause
         )
-        results.record_final(failed)
+        with suppress(PhotoDeleted):  # a deleted photo has nothing to fail
+            results.record_final(failed)
     if record.status == "RUNNING":
         executions.finish(
             name,

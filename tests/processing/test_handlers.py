@@ -38,9 +38,18 @@ def media(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def upload(media: Path, event: dict[str, Any], data: bytes) -> None:
-    path = media / event["s3Key"]
+    store(media, event["s3Key"], data)
+
+
+def store(media: Path, key: str, data: bytes) -> None:
+    path = media / key
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
+
+
+def started(photo_id: str) -> None:
+    """The RUNNING item the S3Trigger writes before the execution's steps run."""
+    config().result_store().record_start(photo_id, f"arn:local:{photo_id}")
 
 
 def test_extract_metadata_returns_json_ready_metadata(media: Path) -> None:
@@ -69,6 +78,7 @@ def test_image_type_check_accepts_the_sample_and_refuses_over_the_limits(
 def test_thumbnails_are_stored_beside_the_original(media: Path) -> None:
     event = sample_event("thumbnails")
     upload(media, event, jpeg(orientation_card(2000, 1500)))
+    started(event["objectID"])
 
     result = thumbnails.handler(event, None)
 
@@ -84,6 +94,7 @@ def test_thumbnails_are_stored_beside_the_original(media: Path) -> None:
 def test_a_broken_upload_is_a_rejection_not_a_crash(media: Path) -> None:
     event = sample_event("thumbnails")
     upload(media, event, b"definitely not an image")
+    started(event["objectID"])
     with pytest.raises(ImageRejected):
         thumbnails.handler(event, None)
     assert not (media / "private/7/resized").exists()
@@ -97,6 +108,7 @@ def test_an_event_outside_the_upload_layout_is_refused(media: Path) -> None:
 
 def test_s3_trigger_starts_one_execution_per_upload_and_skips_other_keys(media: Path) -> None:
     event = sample_event("s3_trigger")
+    store(media, event["Records"][0]["s3"]["object"]["key"], jpeg())
     first = s3_trigger.handler(event, None)
     again = s3_trigger.handler(event, None)  # S3 delivers at least once
 
@@ -117,11 +129,13 @@ def test_s3_trigger_decodes_url_encoded_keys(media: Path) -> None:
     event = sample_event("s3_trigger")
     record = event["Records"][0]
     record["s3"]["object"]["key"] = "private/7/uploads/3%2B4/abc.jpg"  # album "3+4"
+    store(media, "private/7/uploads/3+4/abc.jpg", jpeg())
     result = s3_trigger.handler({"Records": [record]}, None)
     assert result["started"][0]["objectID"] == "abc"
 
 
 def test_record_result_keeps_the_rejection_reason_in_plain_words(media: Path) -> None:
+    started("0b5c3c4e-8a8f-4a65-9f53-2f1e6c1d2a90")
     assert record_result.handler(sample_event("record_result"), None) == {"status": "REJECTED"}
     item = config().result_store().get_many(["0b5c3c4e-8a8f-4a65-9f53-2f1e6c1d2a90"])
     rejected = item["0b5c3c4e-8a8f-4a65-9f53-2f1e6c1d2a90"]
@@ -134,6 +148,7 @@ def test_transform_then_store_metadata_writes_what_the_results_item_holds(media:
     # What TransformMetadata gives is what StoreImageMetadata's recorded event carries.
     assert shaped == sample_event("store_image_metadata")["imageMetadata"]
     photo_id = sample_event("store_image_metadata")["objectID"]
+    started(photo_id)
     assert store_image_metadata.handler(sample_event("store_image_metadata"), None) == {
         "stored": True
     }
@@ -145,6 +160,7 @@ def test_transform_then_store_metadata_writes_what_the_results_item_holds(media:
 
 def test_recognize_reads_the_stored_thumbnail_and_store_labels_keeps_them(media: Path) -> None:
     event = sample_event("recognize")
+    started(event["objectID"])
     thumbnail = next(t for t in event["thumbnails"] if t["size"] == 1024)
     path = media / thumbnail["key"]
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,11 +1,15 @@
 """The DynamoDB results store under moto: the item shape, conditional writes, batched reads."""
 
+import time
 from typing import Any
+
+import pytest
 
 from processing.adapters.aws_dynamodb import DynamoResultStore
 from processing.metadata import extract_metadata
+from processing.ports import PhotoDeleted
 from processing.recognition.labels import Label
-from processing.results import ResultItem, Status, StoredThumbnail
+from processing.results import ResultItem, Status, StoredThumbnail, Tombstone
 from tests.processing.aws.conftest import TABLE
 from tests.processing.exif_fixtures import LISBON_GPS
 from tests.processing.images import exif_block, jpeg
@@ -101,3 +105,48 @@ def test_labels_are_stored_while_running_and_kept_by_the_final_write(dynamodb: A
 
     item = store.get_many(["p1"])["p1"]
     assert list(item.labels) == [dog]
+
+
+@pytest.mark.parametrize("deleted", ["tombstone", "no item"])
+def test_no_pipeline_write_lands_for_a_deleted_photo(dynamodb: Any, deleted: str) -> None:
+    store = DynamoResultStore(dynamodb, TABLE)
+    store.record_start("p1", "arn:1")
+    if deleted == "tombstone":
+        store.delete("p1", keep_seconds=3600)
+    else:
+        dynamodb.delete_item(TableName=TABLE, Key={"photoId": {"S": "p1"}})
+    writes = [
+        lambda: store.record_metadata("p1", extract_metadata(jpeg())),
+        lambda: store.record_labels("p1", []),
+        lambda: store.record_final(ResultItem("p1", Status.SUCCEEDED)),
+        lambda: store.record_final(ResultItem("p1", Status.FAILED), overwrite=True),
+    ]
+    for write in writes:
+        with pytest.raises(PhotoDeleted):
+            write()
+    if deleted == "tombstone":
+        with pytest.raises(PhotoDeleted):
+            store.record_start("p1", "arn:2")  # a late S3 notification brings nothing back
+    assert store.get_many(["p1"]) == {}
+    assert store.get_statuses(["p1"]) == {}
+
+
+def test_a_tombstone_expires_by_the_tables_ttl_attribute(dynamodb: Any) -> None:
+    store = DynamoResultStore(dynamodb, TABLE)
+    store.record_start("p1", "arn:1")
+    store.record_metadata("p1", extract_metadata(jpeg()))
+    before = int(time.time())
+    store.delete("p1", keep_seconds=3600)
+
+    raw = dynamodb.get_item(TableName=TABLE, Key={"photoId": {"S": "p1"}})["Item"]
+    assert set(raw) == {"photoId", "status", "updatedAt", "expiresAt"}  # nothing of the photo
+    assert before + 3600 <= int(raw["expiresAt"]["N"]) <= int(time.time()) + 3600
+    assert isinstance(store.get("p1"), Tombstone)
+
+
+def test_the_first_final_state_stands(dynamodb: Any) -> None:
+    store = DynamoResultStore(dynamodb, TABLE)
+    store.record_start("p1", "arn:1")
+    store.record_final(ResultItem("p1", Status.SUCCEEDED))
+    store.record_final(ResultItem("p1", Status.FAILED, message="late"))
+    assert store.get_many(["p1"])["p1"].status is Status.SUCCEEDED

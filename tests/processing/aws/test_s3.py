@@ -95,3 +95,14 @@ def test_the_bucket_origin_is_where_the_signers_urls_point(
     ]
     assert bucket_origin(bucket, region, endpoint) == origin
     assert all(url.startswith(origin + "/") or url == origin for url in urls), urls
+
+
+def test_a_prefix_is_deleted_whole_and_nothing_beside_it(s3) -> None:
+    store = S3BlobStore(s3, BUCKET)
+    for key in ("private/7/resized/p1/250.jpg", "private/7/resized/p1/1024.jpg"):
+        store.put(key, b"x", content_type="image/jpeg")
+    store.put("private/7/resized/p10/250.jpg", b"y", content_type="image/jpeg")
+
+    assert store.delete_prefix("private/7/resized/p1/") == 2
+    listed = s3.list_objects_v2(Bucket=BUCKET)["Contents"]
+    assert [entry["Key"] for entry in listed] == ["private/7/resized/p10/250.jpg"]

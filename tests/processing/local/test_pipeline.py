@@ -1,6 +1,7 @@
 """The real state machine definition, run locally from an S3 notification to a results item."""
 
 import json
+import threading
 import uuid
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import pytest
 
 from processing.handlers import store_labels
 from processing.keys import UploadKey
+from processing.local.bucket import KeyAlreadyStored
 from processing.local.pipeline import DEFINITION, load_definition, run_execution
 from processing.local.worker import work_once
 from processing.recognition.labels import Label
@@ -96,6 +98,8 @@ def test_an_unexpected_failure_is_recorded_as_failed_never_left_running(
     pipeline: PipelineConfig,
 ) -> None:
     key = upload(pipeline, jpeg())
+    queue = pipeline.local_queue()
+    assert work_once(queue, pipeline)  # the notification: the execution is started
     pipeline.blob_store().delete(str(key))  # the original vanishes before processing
     drain(pipeline)
 
@@ -136,6 +140,7 @@ def test_editing_the_definition_changes_what_runs(pipeline: PipelineConfig, tmp_
 
     key = UploadKey("7", "3", str(uuid.uuid4()), "jpg")
     pipeline.blob_store().put(str(key), jpeg(), content_type="image/jpeg")
+    pipeline.result_store().record_start(key.photo_id)  # as the S3Trigger does first
     executions = pipeline.local_executions()
     executions.start(
         name=key.photo_id,
@@ -163,7 +168,45 @@ def test_recognition_that_cannot_run_fails_the_photo_with_the_reason(
 
 def test_labels_stored_by_the_branch_survive_the_final_write(pipeline: PipelineConfig) -> None:
     key = upload(pipeline, jpeg())
+    pipeline.result_store().record_start(key.photo_id, "arn:local:test")
     dog = Label("Dog", 88.0, "local", "nanodet-g/test", parents=("Pet", "Mammal", "Animal"))
     store_labels.handler({"objectID": key.photo_id, "labels": [dog.to_item()]})
     pipeline.result_store().record_final(ResultItem(key.photo_id, Status.SUCCEEDED))
     assert list(result(pipeline, key).labels) == [dog]
+
+
+def test_of_two_concurrent_puts_of_one_key_exactly_one_stores_and_announces(
+    pipeline: PipelineConfig,
+) -> None:
+    key = str(UploadKey("7", "3", str(uuid.uuid4()), "jpg"))
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def put(data: bytes) -> None:
+        bucket = pipeline.local_bucket()
+        start.wait()
+        try:
+            bucket.put_object(key, data, content_type="image/jpeg")
+        except KeyAlreadyStored:
+            outcomes.append("refused")
+        else:
+            outcomes.append(data.decode())
+
+    threads = [threading.Thread(target=put, args=(data,)) for data in (b"first", b"second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    (winner,) = [outcome for outcome in outcomes if outcome != "refused"]
+    assert sorted(outcomes) == sorted([winner, "refused"])
+    assert pipeline.blob_store().get(key) == winner.encode()
+    assert pipeline.local_queue().pending() == 1
+
+
+def test_a_key_stays_used_after_its_object_is_deleted(pipeline: PipelineConfig) -> None:
+    key = upload(pipeline, jpeg())
+    pipeline.blob_store().delete(str(key))
+    with pytest.raises(KeyAlreadyStored):
+        pipeline.local_bucket().put_object(str(key), jpeg(), content_type="image/jpeg")
+    assert pipeline.blob_store().size(str(key)) is None

@@ -1,5 +1,5 @@
-"""`make run` (scripts/run-local) keeps serving while worker processes die, and stops it all on
-SIGTERM."""
+"""`make run` (scripts/run-local) keeps serving while worker processes die, runs the purge of
+rejected originals, and stops it all on SIGTERM, leaving no process behind."""
 
 from __future__ import annotations
 
@@ -21,10 +21,30 @@ from tests.processing.local.processes import (
 )
 
 
+def children_named(script: int, command: str) -> set[int]:
+    """``command`` processes among the script's grandchildren (the purge loop is a subshell)."""
+    return {pid for sub in children(script, "run-local") for pid in children(sub, command)}
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def in_session(session: int) -> set[int]:
+    """Every process of the session (run-local is started as a session's leader)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session and fields[0] != "Z":
+            found.add(int(entry.name))
+    return found
 
 
 def answers(url: str) -> bool:
@@ -57,6 +77,8 @@ def test_run_local_keeps_serving_when_the_workers_die_and_stops_on_sigterm(
         )
     try:
         assert wait_for(lambda: answers(healthz)), "gunicorn never answered"
+        # The purge loop ran once and sleeps until its next run.
+        assert wait_for(lambda: children_named(script.pid, "sleep")), "the purge never ran"
         (worker,) = children(script.pid, "processing.local.worker")
         (web,) = children(script.pid, "gunicorn")
         first = wait_for_children(worker, 2)
@@ -72,4 +94,5 @@ def test_run_local_keeps_serving_when_the_workers_die_and_stops_on_sigterm(
         if script.poll() is None:
             os.killpg(script.pid, signal.SIGKILL)
     assert wait_for(lambda: not alive(worker) and not alive(web)), "run-local left them running"
+    assert wait_for(lambda: not in_session(script.pid)), "run-local left processes behind"
     assert not answers(healthz)
