@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models.functions import Coalesce, Greatest, Lower
 from django.utils import timezone
 
+from albums.columns import column_text, storable_text
 from albums.pipeline import Label, UploadKey
 
 if TYPE_CHECKING:
@@ -85,9 +86,15 @@ class PhotoQuerySet(models.QuerySet["Photo"]):
 _IRREGULAR_PLURALS = {"people": "person", "men": "man", "women": "woman", "children": "child"}
 
 
+def term_key(term: str) -> str:
+    """How a label's name is indexed and a search looks it up: casefolded, blanks folded, cut
+    to the column (casefolding can lengthen: "ß" is "ss")."""
+    return column_text(PhotoLabel, "term_key", " ".join(storable_text(term).split()).casefold())
+
+
 def search_keys(query: str) -> list[str]:
     """The term keys a search matches: the words as typed, and "dogs" also as "dog"."""
-    key = " ".join(query.split()).casefold()
+    key = term_key(query)
     keys = [key] if key else []
     if key in _IRREGULAR_PLURALS:
         keys.append(_IRREGULAR_PLURALS[key])

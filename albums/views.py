@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from albums import services
 from albums.changes import album_counts, current_cursor
+from albums.columns import column_text
 from albums.forms import AlbumForm
 from albums.models import Album, Photo, PhotoLabel
 from albums.outcomes import refresh_photos
@@ -89,7 +90,8 @@ def album_delete(request: AuthenticatedRequest, album_id: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def photo_search(request: AuthenticatedRequest) -> HttpResponse:
     """The signed-in user's photos, across albums, by label; never anyone else's."""
-    query = request.GET.get("q", "").strip()[:100]
+    # The box's text goes into a filter and back onto the page: no NUL, no longer than a term.
+    query = column_text(PhotoLabel, "term", request.GET.get("q", "")).strip()
     mine = Photo.objects.owned_by(request.user)
     page = None
     if query:
