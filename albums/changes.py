@@ -43,11 +43,7 @@ def current_cursor(album: Album) -> int:
 
 
 def changes_since(album: Album, cursor: int) -> Changes:
-    found = list(
-        album.photos.filter(change_seq__gt=cursor)
-        .select_related("album")
-        .order_by("change_seq")[: PAGE_OF_CHANGES + 1]
-    )
+    found = list(album.photos.changed_after(cursor).select_related("album")[: PAGE_OF_CHANGES + 1])
     more = len(found) > PAGE_OF_CHANGES
     found = found[:PAGE_OF_CHANGES]
     return Changes(found, found[-1].change_seq if found else cursor, more)

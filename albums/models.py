@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -75,6 +75,18 @@ class PhotoQuerySet(models.QuerySet["Photo"]):
 
     def in_album(self, album: Album) -> PhotoQuerySet:
         return self.filter(album=album)
+
+    def newest_first(self) -> PhotoQuerySet:
+        """The gallery's and the search's order; the pk settles photos of the same instant."""
+        return self.order_by("-created_at", "-pk")
+
+    def still_open(self) -> PhotoQuerySet:
+        """Photos whose outcome the results store may still change (see albums.outcomes)."""
+        return self.filter(status__in=Photo.OPEN_STATUSES)
+
+    def changed_after(self, change_seq: int) -> PhotoQuerySet:
+        """The change feed: photos stamped after ``change_seq``, in change order."""
+        return self.filter(change_seq__gt=change_seq).order_by("change_seq")
 
     def labelled(self, query: str) -> PhotoQuerySet:
         """Photos with a label, or a label's parent, named ``query`` (any case, singular or
@@ -214,6 +226,17 @@ class Photo(models.Model):
         return next((t for t in self.thumbnails if t.get("size") == size), None)
 
 
+class PhotoLabelQuerySet(models.QuerySet["PhotoLabel"]):
+    def most_frequent_for(self, user: User) -> models.QuerySet[PhotoLabel, dict[str, Any]]:
+        """The user's labels (not parents) by how many photos have them: search suggestions."""
+        return (
+            self.filter(photo__album__owner=user, is_parent=False)
+            .values("term")
+            .annotate(photos=models.Count("photo"))
+            .order_by("-photos", "term")
+        )
+
+
 class PhotoLabel(models.Model):
     """One searchable term of a photo: each label's name and each of its parents, so a search is
     one indexed equality, not a scan of JSON."""
@@ -223,6 +246,8 @@ class PhotoLabel(models.Model):
     term_key = models.CharField(max_length=100)  # casefolded, for matching
     confidence = models.FloatField()  # of the label (for a parent: its most confident child)
     is_parent = models.BooleanField(default=False)
+
+    objects: ClassVar[PhotoLabelQuerySet] = PhotoLabelQuerySet.as_manager()  # type: ignore[assignment]
 
     class Meta:
         constraints = (

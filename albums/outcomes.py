@@ -58,9 +58,7 @@ def refresh_album(album: Album) -> int:
     statuses (100 keys a read), then full items only for the photos whose outcome moved.
     Returns how many changed."""
     rows = list(
-        album.photos.filter(status__in=Photo.OPEN_STATUSES).values_list(
-            "id", "status", "ticket_issued_at", "resubmitted_at"
-        )
+        album.photos.still_open().values_list("id", "status", "ticket_issued_at", "resubmitted_at")
     )
     if not rows:
         return 0
