@@ -196,6 +196,7 @@ def _index_labels(photos: list[Photo]) -> None:
                 if known is None:
                     terms[key] = PhotoLabel(
                         photo=photo,
+                        owner_id=photo.album.owner_id,
                         term=column_text(PhotoLabel, "term", name),
                         term_key=key,
                         confidence=label.confidence,

@@ -92,10 +92,10 @@ def photo_search(request: AuthenticatedRequest) -> HttpResponse:
     """The signed-in user's photos, across albums, by label; never anyone else's."""
     # The box's text goes into a filter and back onto the page: no NUL, no longer than a term.
     query = column_text(PhotoLabel, "term", request.GET.get("q", "")).strip()
-    mine = Photo.objects.owned_by(request.user)
     page = None
     if query:
-        found = mine.labelled(query).select_related("album").newest_first()
+        found = Photo.objects.labelled(query, owner=request.user)
+        found = found.select_related("album").newest_first()
         page = Paginator(found, PHOTOS_PER_PAGE).get_page(request.GET.get("page"))
     # What there is to find: the user's most frequent labels, as suggestions.
     suggestions = PhotoLabel.objects.most_frequent_for(request.user)[:SUGGESTIONS]

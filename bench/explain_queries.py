@@ -233,13 +233,13 @@ def explain_everything(data: dict[str, Any]) -> None:
     )
 
     # Search (albums.views.photo_search).
-    found = Photo.objects.owned_by(alice).labelled("animals").select_related("album")
+    found = Photo.objects.labelled("animals", owner=alice).select_related("album")
     _explain_queryset("search 'animals': first page", found.newest_first()[:PHOTOS_PER_PAGE])
     _explain_calls(
         "search 'animals': the paginator's count",
         lambda: Paginator(found.newest_first(), PHOTOS_PER_PAGE).count,
     )
-    rare = Photo.objects.owned_by(alice).labelled("espresso").newest_first()
+    rare = Photo.objects.labelled("espresso", owner=alice).newest_first()
     _explain_queryset("search 'espresso': first page", rare[:PHOTOS_PER_PAGE])
     _explain_queryset(
         "search suggestions", PhotoLabel.objects.most_frequent_for(alice)[:SUGGESTIONS]
