@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help setup models accuracy bench-recognition run test test-aws test-browser lint format lock chromium bench bench-pipeline bench-import conformance lambda deploy clean
+.PHONY: help setup models accuracy bench-recognition run test test-postgres test-aws test-browser lint format lock chromium bench bench-pipeline bench-import conformance lambda deploy clean
 
 help:  ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -41,6 +41,10 @@ run: setup models  ## Serve the app and its pipeline worker in local mode at htt
 
 test: setup models chromium  ## Run every test, browser tests included
 	PHOTOSHARE_CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest
+
+# The same suite on Debian's PostgreSQL: a throwaway cluster in a temporary directory, removed after.
+test-postgres: setup models chromium  ## Run every test against PostgreSQL (a throwaway local cluster)
+	PHOTOSHARE_CHROMIUM=$(CHROMIUM) scripts/with-postgres $(VENV)/bin/pytest
 
 test-aws: setup models  ## Run only the aws-mode end-to-end test (moto in server mode)
 	$(VENV)/bin/pytest -m aws

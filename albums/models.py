@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Coalesce, Greatest, Lower
 from django.utils import timezone
 
+from albums.columns import column_text, storable_text
 from albums.pipeline import Label, UploadKey
 
 if TYPE_CHECKING:
@@ -75,19 +76,40 @@ class PhotoQuerySet(models.QuerySet["Photo"]):
     def in_album(self, album: Album) -> PhotoQuerySet:
         return self.filter(album=album)
 
-    def labelled(self, query: str) -> PhotoQuerySet:
-        """Photos with a label, or a label's parent, named ``query`` (any case, singular or
-        plural): "Animal" finds the photo labelled Dog, whose parents are Pet, Mammal, Animal."""
-        matching = PhotoLabel.objects.filter(term_key__in=search_keys(query))
+    def newest_first(self) -> PhotoQuerySet:
+        """The gallery's and the search's order; the pk settles photos of the same instant."""
+        return self.order_by("-created_at", "-pk")
+
+    def still_open(self) -> PhotoQuerySet:
+        """Photos whose outcome the results store may still change (see albums.outcomes)."""
+        return self.filter(status__in=Photo.OPEN_STATUSES)
+
+    def changed_after(self, change_seq: int) -> PhotoQuerySet:
+        """The change feed: photos stamped after ``change_seq``, in change order."""
+        return self.filter(change_seq__gt=change_seq).order_by("change_seq")
+
+    def labelled(self, query: str, *, owner: User) -> PhotoQuerySet:
+        """``owner``'s photos with a label, or a label's parent, named ``query`` (any case,
+        singular or plural): "Animal" finds the photo labelled Dog, whose parents are Pet,
+        Mammal, Animal. A term carries its photo's owner and the owner leads the label index,
+        so only their labels are read. (Joining the albums to check the owner again made
+        PostgreSQL's planner expect 10 rows where there were 49,060.)"""
+        matching = PhotoLabel.objects.filter(owner=owner, term_key__in=search_keys(query))
         return self.filter(pk__in=matching.values("photo_id"))
 
 
 _IRREGULAR_PLURALS = {"people": "person", "men": "man", "women": "woman", "children": "child"}
 
 
+def term_key(term: str) -> str:
+    """How a label's name is indexed and a search looks it up: casefolded, blanks folded, cut
+    to the column (casefolding can lengthen: "ß" is "ss")."""
+    return column_text(PhotoLabel, "term_key", " ".join(storable_text(term).split()).casefold())
+
+
 def search_keys(query: str) -> list[str]:
     """The term keys a search matches: the words as typed, and "dogs" also as "dog"."""
-    key = " ".join(query.split()).casefold()
+    key = term_key(query)
     keys = [key] if key else []
     if key in _IRREGULAR_PLURALS:
         keys.append(_IRREGULAR_PLURALS[key])
@@ -180,6 +202,9 @@ class Photo(models.Model):
             models.Index(fields=("status",), name="photo_status"),
             models.Index(fields=("album", "change_seq"), name="photo_album_changes"),
             models.Index(fields=("album", "sha256"), name="photo_album_sha256"),
+            # The album's counts and its open photos (each look of a waiting page): an
+            # index-only scan over the album's statuses instead of a visit to every photo row.
+            models.Index(fields=("album", "status"), name="photo_album_status"),
         )
 
     def __str__(self) -> str:
@@ -215,21 +240,44 @@ class Photo(models.Model):
         return next((t for t in self.thumbnails if t.get("size") == size), None)
 
 
+class PhotoLabelQuerySet(models.QuerySet["PhotoLabel"]):
+    def most_frequent_for(self, user: User) -> models.QuerySet[PhotoLabel, dict[str, Any]]:
+        """The user's labels (not parents) by how many photos have them: search suggestions.
+        A term is indexed once per photo, so its rows are its photos; counting rows lets the
+        (owner, is_parent, term) index answer alone."""
+        return (
+            self.filter(owner=user, is_parent=False)
+            .values("term")
+            .annotate(photos=models.Count("*"))
+            .order_by("-photos", "term")
+        )
+
+
 class PhotoLabel(models.Model):
     """One searchable term of a photo: each label's name and each of its parents, so a search is
     one indexed equality, not a scan of JSON."""
 
     photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="label_terms")
+    # The photo's owner, copied (a photo never changes hands): search and suggestions read the
+    # user's own labels by index, where an index led by the term reads every user's "dog".
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     term = models.CharField(max_length=100)  # as shown: "German Shepherd", "Animal"
     term_key = models.CharField(max_length=100)  # casefolded, for matching
     confidence = models.FloatField()  # of the label (for a parent: its most confident child)
     is_parent = models.BooleanField(default=False)
 
+    objects: ClassVar[PhotoLabelQuerySet] = PhotoLabelQuerySet.as_manager()  # type: ignore[assignment]
+
     class Meta:
         constraints = (
             models.UniqueConstraint("photo", "term_key", name="photo_label_term_unique"),
         )
-        indexes = (models.Index(fields=("term_key",), name="photo_label_term"),)
+        indexes = (
+            models.Index(fields=("owner", "term_key"), name="photo_label_owner_term"),
+            models.Index(fields=("owner", "is_parent", "term"), name="photo_label_owner_terms"),
+        )
 
     def __str__(self) -> str:
         return self.term

@@ -29,7 +29,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from albums.changes import stamp_changes
-from albums.models import Album, Photo, PhotoLabel
+from albums.columns import column_int, column_text, storable_json
+from albums.models import Album, Photo, PhotoLabel, term_key
 from albums.pipeline import ResultItem, Status, announce_upload, pipeline_config
 
 logger = logging.getLogger(__name__)
@@ -57,9 +58,7 @@ def refresh_album(album: Album) -> int:
     statuses (100 keys a read), then full items only for the photos whose outcome moved.
     Returns how many changed."""
     rows = list(
-        album.photos.filter(status__in=Photo.OPEN_STATUSES).values_list(
-            "id", "status", "ticket_issued_at", "resubmitted_at"
-        )
+        album.photos.still_open().values_list("id", "status", "ticket_issued_at", "resubmitted_at")
     )
     if not rows:
         return 0
@@ -102,7 +101,7 @@ def _settle(photo: Photo, item: ResultItem | None, now: datetime) -> bool:
             return True
         before = (photo.status, photo.execution_arn)
         photo.status = Photo.Status.PROCESSING
-        photo.execution_arn = item.execution_arn or photo.execution_arn
+        photo.execution_arn = _text("execution_arn", item.execution_arn) or photo.execution_arn
         return (photo.status, photo.execution_arn) != before
     if photo.status == Photo.Status.INTERRUPTED:
         return False  # only a result can move it now
@@ -120,32 +119,40 @@ def _settle(photo: Photo, item: ResultItem | None, now: datetime) -> bool:
 
 
 def _apply_final(photo: Photo, item: ResultItem, now: datetime) -> None:
-    photo.execution_arn = item.execution_arn or photo.execution_arn
+    """Copies the item into the photo. The item's text comes from files (EXIF) and services, and
+    is cut to fit here, at the one door between the results store and the database."""
+    photo.execution_arn = _text("execution_arn", item.execution_arn) or photo.execution_arn
     photo.status = Photo.Status(item.status.value)
-    photo.status_message = (item.message or "")[:300]
-    photo.rejection_reason = item.rejection_reason or ""
+    photo.status_message = _text("status_message", item.message)
+    photo.rejection_reason = _text("rejection_reason", item.rejection_reason)
     photo.finished_at = now
-    photo.thumbnails = [t.to_item() for t in item.thumbnails]
-    photo.labels = [label.to_item() for label in item.labels]
+    photo.thumbnails = storable_json([t.to_item() for t in item.thumbnails])
+    photo.labels = storable_json([label.to_item() for label in item.labels])
     metadata = item.metadata
     if metadata is None:
         return
-    photo.format = metadata.format
-    photo.width, photo.height = metadata.width, metadata.height
-    photo.display_width, photo.display_height = metadata.display_width, metadata.display_height
-    photo.file_size = metadata.file_size
-    photo.taken_at_local = metadata.taken_at or ""
-    photo.taken_at = _sortable_time(metadata.taken_at)
-    photo.camera_make = metadata.camera_make or ""
-    photo.camera_model = metadata.camera_model or ""
-    photo.lens = metadata.lens or ""
+    photo.format = _text("format", metadata.format)
+    photo.width = column_int(Photo, "width", metadata.width)
+    photo.height = column_int(Photo, "height", metadata.height)
+    photo.display_width = column_int(Photo, "display_width", metadata.display_width)
+    photo.display_height = column_int(Photo, "display_height", metadata.display_height)
+    photo.file_size = column_int(Photo, "file_size", metadata.file_size)
+    photo.taken_at_local = _text("taken_at_local", metadata.taken_at)
+    photo.taken_at = _sortable_time(photo.taken_at_local)
+    photo.camera_make = _text("camera_make", metadata.camera_make)
+    photo.camera_model = _text("camera_model", metadata.camera_model)
+    photo.lens = _text("lens", metadata.lens)
     photo.f_number = metadata.f_number
     photo.exposure_time = metadata.exposure_time
-    photo.iso = metadata.iso
+    photo.iso = column_int(Photo, "iso", metadata.iso)
     photo.focal_length = metadata.focal_length
     if metadata.gps is not None:
         photo.latitude, photo.longitude = metadata.gps.latitude, metadata.gps.longitude
         photo.altitude = metadata.gps.altitude
+
+
+def _text(field_name: str, value: str | None) -> str:
+    return column_text(Photo, field_name, value)
 
 
 def _sortable_time(taken_at: str | None) -> datetime | None:
@@ -182,12 +189,15 @@ def _index_labels(photos: list[Photo]) -> None:
         for label in photo.recognized_labels:
             names = [(label.name, False), *((parent, True) for parent in label.parents)]
             for name, is_parent in names:
-                key = name.casefold()[:100]
+                key = term_key(name)
+                if not key:
+                    continue
                 known = terms.get(key)
                 if known is None:
                     terms[key] = PhotoLabel(
                         photo=photo,
-                        term=name[:100],
+                        owner_id=photo.album.owner_id,
+                        term=column_text(PhotoLabel, "term", name),
                         term_key=key,
                         confidence=label.confidence,
                         is_parent=is_parent,

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from albums.changes import stamp_changes
+from albums.columns import column_text
 from albums.models import Album, Photo
 from albums.outcomes import refresh_photos
 from albums.pipeline import pipeline_config, upload_signer
@@ -24,7 +25,7 @@ from albums.pipeline import pipeline_config, upload_signer
 ACCEPTED_TYPES = {"image/jpeg": "jpg", "image/png": "png"}
 MAX_FILES_PER_REQUEST = 100
 ALREADY_IN_ALBUM = "Already in this album"
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 # A photo with these statuses is no reason to skip the same file: trying again is the point.
 _RETRYABLE = (Photo.Status.FAILED, Photo.Status.INTERRUPTED)
 
@@ -48,11 +49,12 @@ class FileOffer:
         if not isinstance(entry, dict):
             raise TypeError("each file must be an object")
         sha256 = str(entry.get("sha256") or "").lower()
-        if sha256 and not _SHA256.match(sha256):
+        if sha256 and not _SHA256.fullmatch(sha256):  # fullmatch: "$" would allow a "\n"
             raise ValueError("sha256 must be 64 hexadecimal digits")
+        # What the browser says goes into the database: fit to the columns, here, once.
         return cls(
-            filename=str(entry["filename"]).replace("\x00", "")[:255] or "photo",
-            content_type=str(entry["contentType"]),
+            filename=column_text(Photo, "original_filename", entry["filename"]) or "photo",
+            content_type=column_text(Photo, "content_type", entry["contentType"]),
             size=int(entry["size"]),
             sha256=sha256,
         )

@@ -5,19 +5,20 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from albums import services
 from albums.changes import album_counts, current_cursor
+from albums.columns import column_text
 from albums.forms import AlbumForm
 from albums.models import Album, Photo, PhotoLabel
 from albums.outcomes import refresh_photos
 from photoshare.auth import AuthenticatedRequest
 
 PHOTOS_PER_PAGE = 48
+SUGGESTIONS = 24
 
 
 def _get_album_for_user(request: AuthenticatedRequest, album_id: int) -> Album:
@@ -46,7 +47,7 @@ def album_detail(request: AuthenticatedRequest, album_id: int) -> HttpResponse:
     """The gallery: newest first, a page at a time, with the upload area."""
     album = _get_album_for_user(request, album_id)
     cursor = current_cursor(album)  # before the photos: a change in between is sent again
-    photos = album.photos.select_related("album").order_by("-created_at", "-pk")
+    photos = album.photos.select_related("album").newest_first()
     page = Paginator(photos, PHOTOS_PER_PAGE).get_page(request.GET.get("page"))
     refresh_photos(page.object_list)
     context = {
@@ -89,18 +90,14 @@ def album_delete(request: AuthenticatedRequest, album_id: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def photo_search(request: AuthenticatedRequest) -> HttpResponse:
     """The signed-in user's photos, across albums, by label; never anyone else's."""
-    query = request.GET.get("q", "").strip()[:100]
-    mine = Photo.objects.owned_by(request.user)
+    # The box's text goes into a filter and back onto the page: no NUL, no longer than a term.
+    query = column_text(PhotoLabel, "term", request.GET.get("q", "")).strip()
     page = None
     if query:
-        found = mine.labelled(query).select_related("album").order_by("-created_at", "-pk")
+        found = Photo.objects.labelled(query, owner=request.user)
+        found = found.select_related("album").newest_first()
         page = Paginator(found, PHOTOS_PER_PAGE).get_page(request.GET.get("page"))
     # What there is to find: the user's most frequent labels, as suggestions.
-    suggestions = (
-        PhotoLabel.objects.filter(photo__album__owner=request.user, is_parent=False)
-        .values("term")
-        .annotate(photos=Count("photo"))
-        .order_by("-photos", "term")[:24]
-    )
+    suggestions = PhotoLabel.objects.most_frequent_for(request.user)[:SUGGESTIONS]
     context = {"query": query, "page": page, "suggestions": suggestions}
     return render(request, "albums/search.html", context)

@@ -8,7 +8,8 @@
         watcher.start()
         watcher.wait_final([photo_id], timeout=60)
 
-``Stack`` makes a temporary var/ folder (the installed models are used where they are), applies
+``Stack`` makes a temporary var/ folder (the installed models are used where they are) and, with
+a PostgreSQL DATABASE_URL, a scratch database beside the one named (``ScratchDatabase``), applies
 the migrations, collects the static files and runs scripts/run-local with PHOTOSHARE_BIND on a
 free port, in a process group of its own; it waits for /healthz, and on leaving (an error,
 Ctrl-C and SIGTERM included) stops the whole group. The server's output goes to
@@ -36,8 +37,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
+import dj_database_url
 import requests
 
 from processing.recognition.models.manifest import default_models_dir
@@ -68,6 +70,44 @@ def _exit_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, leave)
 
 
+class ScratchDatabase:
+    """The stack's own Django database. Without DATABASE_URL (or with a SQLite one) that is a
+    SQLite file in the temporary var/ folder; with a PostgreSQL URL (`scripts/with-postgres`,
+    or a developer's own server) a new database beside the one named, dropped on stop, so a
+    benchmark never writes into anyone's data."""
+
+    def __init__(self, url: str | None) -> None:
+        self.url: str | None = None  # DATABASE_URL for the stack; None: SQLite in var/
+        self._server: dict[str, Any] = {}
+        if not url or not url.startswith(("postgres://", "postgresql://", "pgsql://")):
+            return
+        parsed = dj_database_url.parse(url)
+        self._server = {
+            "host": parsed.get("HOST") or None,
+            "port": parsed.get("PORT") or None,
+            "user": parsed.get("USER") or None,
+            "password": parsed.get("PASSWORD") or None,
+            "dbname": parsed.get("NAME") or "postgres",
+        }
+        self.name = f"photoshare_bench_{secrets.token_hex(4)}"
+        self.url = urlsplit(url)._replace(path=f"/{self.name}").geturl()
+
+    def _run(self, statement: str) -> None:
+        import psycopg  # only a PostgreSQL stack needs the driver
+        from psycopg import sql
+
+        with psycopg.connect(**self._server, autocommit=True) as connection:
+            connection.execute(sql.SQL(statement).format(sql.Identifier(self.name)))
+
+    def create(self) -> None:
+        if self.url is not None:
+            self._run("CREATE DATABASE {}")
+
+    def drop(self) -> None:
+        if self.url is not None:
+            self._run("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+
+
 class Stack:
     """The web server and the pipeline workers on a temporary var/ folder (see the module doc)."""
 
@@ -76,8 +116,11 @@ class Stack:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.var_dir = Path(tempfile.mkdtemp(prefix="photoshare-bench-"))
+        self.database = ScratchDatabase(os.environ.get("DATABASE_URL"))
+        outside = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         self.env = {
-            **os.environ,
+            **outside,
+            **({"DATABASE_URL": self.database.url} if self.database.url else {}),
             "PHOTOSHARE_BACKEND": "local",
             "PHOTOSHARE_VAR_DIR": str(self.var_dir),
             "PHOTOSHARE_MODELS_DIR": str(default_models_dir().resolve()),
@@ -121,6 +164,7 @@ class Stack:
     def start(self) -> None:
         """As `make run`: migrate, collectstatic, then scripts/run-local; waits for /healthz."""
         began = time.monotonic()
+        self.database.create()
         self.manage("migrate", "--noinput")
         self.manage("collectstatic", "--noinput", "--verbosity", "0")
         LOG.parent.mkdir(parents=True, exist_ok=True)
@@ -162,6 +206,7 @@ class Stack:
             _signal_group(group, signal.SIGKILL)
             self.process.wait()
             self.process = None
+        self.database.drop()
         shutil.rmtree(self.var_dir, ignore_errors=True)
 
     def exit_code(self) -> int | None:

@@ -175,9 +175,7 @@ def test_upload_to_s3_pipeline_to_dynamodb_and_the_gallery(
         "rekognition",
         "3.0",
     )
-    assert [p.pk for p in Photo.objects.owned_by(alices_album.owner).labelled("phone")] == [
-        photo.pk
-    ]
+    assert [p.pk for p in Photo.objects.labelled("phone", owner=alices_album.owner)] == [photo.pk]
 
     gallery = alice_client.get(reverse("albums:detail", args=[alices_album.pk])).content.decode()
     thumbnail_url = re.search(r'<img class="photo-card__image" src="([^"]+)"', gallery).group(1)

@@ -1,9 +1,11 @@
 """Settings are read in a fresh interpreter per case, exactly as a server would start."""
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +24,12 @@ PRODUCTION = {
 
 
 def run_manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PHOTOSHARE_", "DJANGO_"))}
+    # The case's own variables only: not the DATABASE_URL `make test-postgres` runs the suite with.
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PHOTOSHARE_", "DJANGO_")) and k != "DATABASE_URL"
+    }
     clean.update(
         {"PHOTOSHARE_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "photoshare.settings"}
     )
@@ -140,3 +147,36 @@ def test_behind_a_proxy_the_rate_limits_read_the_client_address_it_forwards(
     override: dict[str, str], count: str, tmp_path: Path
 ) -> None:
     assert trusted_proxy_count({**PRODUCTION, **override}, tmp_path) == count
+
+
+def database_settings(env: dict[str, str], tmp_path: Path) -> dict[str, Any]:
+    code = (
+        "import json; from django.conf import settings; "
+        "print(json.dumps(settings.DATABASES['default'], default=str))"
+    )
+    result = run_manage("shell", "--no-imports", "-c", code, env=env, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout))
+
+
+def test_a_postgresql_url_keeps_its_connections_and_checks_them(tmp_path: Path) -> None:
+    url = "postgres://photos:secret@%2Frun%2Fpostgresql:5433/photoshare"
+    database = database_settings({"DATABASE_URL": url}, tmp_path)
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert (database["HOST"], database["PORT"], database["NAME"]) == (
+        "/run/postgresql",
+        5433,
+        "photoshare",
+    )
+    assert (database["CONN_MAX_AGE"], database["CONN_HEALTH_CHECKS"]) == (60, True)
+    # The SQLite-only parts stay out: its pragmas, and a test database file of its own.
+    assert "init_command" not in database.get("OPTIONS", {})
+    assert database["TEST"]["NAME"] is None  # Django's own: test_photoshare on the same server
+
+
+def test_sqlite_by_default_in_the_var_folder_with_its_own_test_file(tmp_path: Path) -> None:
+    database = database_settings({}, tmp_path)
+    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert database["NAME"] == str(tmp_path / "photoshare.sqlite3")
+    assert database["CONN_MAX_AGE"] == 0
+    assert database["TEST"]["NAME"].endswith(".sqlite3")
