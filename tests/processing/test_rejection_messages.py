@@ -18,12 +18,11 @@ from PIL import Image
 from processing import formats
 from processing.containers import read_png_header
 from processing.jpeg_dc import decode_dc
-from processing.metadata import extract_metadata
 from processing.png_strips import decode_reduced
 from processing.rejections import Damage, ImageRejected, RejectionReason
-from processing.thumbnails import make_thumbnails
-from processing.validation import Limits, validate_image
+from processing.validation import Limits
 from tests.processing.images import insert_png_chunk, jpeg, png, png_chunk
+from tests.processing.test_rejections import rejection
 
 PROCESSING = Path(__file__).resolve().parents[2] / "processing"
 
@@ -121,17 +120,6 @@ def test_every_call_site_passes_a_fixed_detail_never_text() -> None:
 
 
 # --- From real broken files -------------------------------------------------------------------
-
-
-def rejection(data: bytes, limits: Limits | None = None) -> ImageRejected:
-    """All three steps, as the pipeline runs them."""
-    limits = limits or Limits()
-    try:
-        validate_image(extract_metadata(data), limits)
-        make_thumbnails(data, limits=limits)
-    except ImageRejected as refused:
-        return refused
-    pytest.fail("the file was accepted")
 
 
 def refusal(step: Callable[[], object]) -> ImageRejected:
