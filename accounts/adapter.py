@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
+from django.contrib.sites.shortcuts import get_current_site
 from django.http import HttpRequest
+
+SITE_NAME = "Photoshare"
+
+
+@dataclass(frozen=True)
+class MailSite:
+    """What allauth's mail templates read as ``current_site``: our name, the request's host."""
+
+    name: str
+    domain: str
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        """Every account mail says "Photoshare". Without django.contrib.sites allauth's site is
+        a RequestSite, whose name is the Host header ("Hello from 127.0.0.1:8000!"); the domain,
+        and so every link, stays the host the person used."""
+        domain = get_current_site(allauth_context.request).domain
+        site = MailSite(name=SITE_NAME, domain=domain)
+        super().send_mail(template_prefix, email, {**context, "current_site": site})
+
     def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
         """The failed-login counter is per e-mail address alone. allauth's also names the site,
         which without django.contrib.sites is the request's Host header: every name the app
