@@ -10,6 +10,10 @@ from allauth.core import context as allauth_context
 from django.contrib.sites.shortcuts import get_current_site
 from django.http import HttpRequest
 
+# allauth's "Confirmation email sent to …" after a login held for verification: the page it
+# leads to says so itself (accounts/views.py), with a way to ask for another link.
+_LOGIN_VERIFICATION_MESSAGE = "account/messages/email_confirmation_sent.txt"
+
 SITE_NAME = "Photoshare"
 
 
@@ -37,3 +41,18 @@ class AccountAdapter(DefaultAccountAdapter):
         five tries. (A private hook; tests/accounts/test_rate_limits.py notices if it moves.)"""
         login = credentials.get("email", credentials.get("username", ""))
         return f"login:{str(login).lower()}"
+
+    def add_message(
+        self,
+        request: HttpRequest,
+        level: int,
+        message_template: str | None = None,
+        message_context: dict[str, Any] | None = None,
+        extra_tags: str = "",
+        message: str | None = None,
+    ) -> None:
+        if message_template == _LOGIN_VERIFICATION_MESSAGE and (message_context or {}).get("login"):
+            return
+        super().add_message(
+            request, level, message_template, message_context, extra_tags, message=message
+        )
