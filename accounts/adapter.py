@@ -9,6 +9,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.contrib.sites.shortcuts import get_current_site
 from django.http import HttpRequest
+from django.urls import reverse
 
 # allauth's "Confirmation email sent to …" after a login held for verification: the page it
 # leads to says so itself (accounts/views.py), with a way to ask for another link.
@@ -41,6 +42,11 @@ class AccountAdapter(DefaultAccountAdapter):
         five tries. (A private hook; tests/accounts/test_rate_limits.py notices if it moves.)"""
         login = credentials.get("email", credentials.get("username", ""))
         return f"login:{str(login).lower()}"
+
+    def get_password_change_redirect_url(self, request: HttpRequest) -> str:
+        """Back to the account page (with allauth's "Password successfully changed."), rather
+        than the form just filled in."""
+        return reverse("account")
 
     def add_message(
         self,

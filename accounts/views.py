@@ -1,4 +1,5 @@
-"""Account pages of Photoshare's own, beside allauth's: why a login waits for verification."""
+"""Account pages of Photoshare's own, beside allauth's: the account page, deleting an account,
+and why a login waits for verification."""
 
 from __future__ import annotations
 
@@ -7,11 +8,17 @@ from allauth.account.internal.flows.email_verification import (
 )
 from allauth.account.internal.stagekit import unstash_login
 from allauth.account.models import EmailAddress
+from django import forms
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
+
+from accounts.models import User
+from albums.services import owner_data_delete
+from photoshare.auth import AuthenticatedRequest
 
 
 def _address_awaiting_verification(request: HttpRequest) -> EmailAddress | None:
@@ -44,3 +51,44 @@ def verification_sent(request: HttpRequest) -> HttpResponse:
             )
         return redirect("account_email_verification_sent")
     return render(request, "account/verification_sent.html", {"awaiting": address})
+
+
+@require_http_methods(["GET"])
+def account(request: AuthenticatedRequest) -> HttpResponse:
+    """Password, e-mail addresses (allauth's pages) and deleting the account, in one place."""
+    return render(request, "accounts/account.html")
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args: object, user: User, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.user = user
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password; nothing was deleted.")
+        return password
+
+
+@require_http_methods(["GET", "POST"])
+def account_delete(request: AuthenticatedRequest) -> HttpResponse:
+    """Deletes every album, photo and stored file of the account, then the account itself, once
+    its password is typed again (a signed-in browser left open is not enough)."""
+    user = request.user
+    form = DeleteAccountForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        owner_data_delete(owner=user)
+        logout(request)
+        user.delete()
+        messages.success(
+            request, "Your account, its albums and its photos are deleted. Goodbye, and thank you."
+        )
+        return redirect("home")
+    return render(request, "accounts/account_delete.html", {"form": form})

@@ -21,6 +21,7 @@ urlpatterns = [
         name="account_email_verification_sent",
     ),
     path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
     path("", include("albums.urls")),
     # The local runtime's bucket (see albums/local_s3.py); absent from aws deployments' traffic.
     path("local-s3/<str:bucket>/", local_s3.upload, name="local-s3-upload"),
