@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from albums.pipeline import (
+    DISPOSITION_PARAMETER,
     BlobNotFound,
     KeyAlreadyStored,
     UploadRefused,
@@ -81,7 +82,15 @@ def upload(request: HttpRequest, bucket: str) -> HttpResponse:
 def download(request: HttpRequest, bucket: str, key: str) -> HttpResponseBase:
     _local_only(bucket)
     signer = local_upload_signer()
-    if not signer.verify_get(key, request.GET.get("expires", ""), request.GET.get("signature", "")):
+    # Like S3's response-content-disposition: the header comes from the signed URL (this
+    # endpoint knows no Photo), and the signature covers it, so it cannot be altered.
+    disposition = request.GET.get(DISPOSITION_PARAMETER, "")
+    if not signer.verify_get(
+        key,
+        request.GET.get("expires", ""),
+        request.GET.get("signature", ""),
+        content_disposition=disposition,
+    ):
         return _s3_error(403, "AccessDenied", "Request has expired or the signature is wrong.")
     try:
         handle = pipeline_config().blob_store().open(key)
@@ -91,4 +100,6 @@ def download(request: HttpRequest, bucket: str, key: str) -> HttpResponseBase:
     response = FileResponse(handle, content_type=content_type)
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
+    if disposition:
+        response["Content-Disposition"] = disposition
     return response

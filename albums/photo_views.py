@@ -169,6 +169,7 @@ def photo_execution(request: AuthenticatedRequest, photo_id: UUID) -> HttpRespon
         "execution": execution,
         "started": datetime.fromtimestamp(execution.started_at, UTC),
         "duration": (execution.stopped_at - execution.started_at) if execution.stopped_at else None,
+        "execution_cause": readable_json(execution.cause) if execution.cause else "",
         "steps": _steps(execution.history),
     }
     return render(request, "albums/execution.html", context)
@@ -201,6 +202,27 @@ def _duration(event: dict[str, Any]) -> float | None:
 
 def _pretty(event: dict[str, Any]) -> dict[str, str]:
     return {
-        "input_json": json.dumps(event.get("input"), indent=2, sort_keys=True),
-        "output_json": json.dumps(event.get("output"), indent=2, sort_keys=True),
+        "input_json": readable_json(event.get("input")),
+        "output_json": readable_json(event.get("output")),
+        "cause_json": readable_json(event.get("cause")) if event.get("cause") else "",
     }
+
+
+def readable_json(value: Any) -> str:
+    """A state's data pretty-printed once. Errors nest JSON in strings (a Lambda error's cause is
+    a JSON object whose errorMessage is ImageRejected's JSON), which json.dumps would print as
+    escaped quotes within escaped quotes; those strings are shown as the objects they hold."""
+    return json.dumps(_unnest(value), indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def _unnest(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return _unnest(json.loads(value))
+        except ValueError:
+            return value
+    if isinstance(value, dict):
+        return {key: _unnest(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unnest(item) for item in value]
+    return value

@@ -12,7 +12,11 @@ from typing import Protocol
 from django.conf import settings
 
 from processing.adapters.aws_s3 import S3UploadSigner, bucket_origin, s3_client
-from processing.adapters.local_uploads import LocalUploadSigner, UploadRefused
+from processing.adapters.local_uploads import (
+    DISPOSITION_PARAMETER,
+    LocalUploadSigner,
+    UploadRefused,
+)
 from processing.handlers import s3_trigger
 from processing.keys import UploadKey
 from processing.local.bucket import KeyAlreadyStored
@@ -24,6 +28,7 @@ from processing.runtime import PipelineConfig
 from processing.validation import Limits
 
 __all__ = [
+    "DISPOSITION_PARAMETER",
     "BlobNotFound",
     "KeyAlreadyStored",
     "Label",
@@ -44,7 +49,9 @@ class UploadSigner(Protocol):
         self, *, key: str, content_type: str, max_bytes: int, expires_in: int
     ) -> dict[str, object]: ...
 
-    def presigned_get(self, key: str, *, expires_in: int) -> str: ...
+    def presigned_get(
+        self, key: str, *, expires_in: int, content_disposition: str | None = None
+    ) -> str: ...
 
 
 def pipeline_config() -> PipelineConfig:

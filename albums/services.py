@@ -1,6 +1,6 @@
-"""Deleting photos and albums, and purging rejected originals: writes that reach beyond the
-database, into storage and the results store. (Tickets live in albums.uploads, results in
-albums.outcomes.)"""
+"""Deleting photos, albums and everything a person owns, and purging rejected originals: writes
+that reach beyond the database, into storage and the results store. (Tickets live in
+albums.uploads, results in albums.outcomes.)"""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from albums.changes import stamp_changes
 from albums.models import Album, Photo
 from albums.pipeline import pipeline_config
@@ -33,6 +34,16 @@ def album_delete(*, album: Album) -> None:
     """The album, its photos and everything stored for them."""
     _delete_stored(list(album.photos.select_related("album")))
     album.delete()
+
+
+def owner_data_delete(*, owner: User) -> int:
+    """Every album of ``owner``, with its photos and everything stored for them (before the
+    account itself goes: deleting the user would only cascade to rows and leave the files).
+    Returns how many albums."""
+    albums = list(Album.objects.owned_by(owner))
+    for album in albums:
+        album_delete(album=album)
+    return len(albums)
 
 
 def _delete_stored(photos: list[Photo]) -> None:

@@ -2,6 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import views as account_views
 from albums import local_s3
 from photoshare import views
 
@@ -13,7 +14,14 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # Before allauth's own: the same URL, saying why a login was sent here (accounts/views.py).
+    path(
+        "accounts/confirm-email/",
+        account_views.verification_sent,
+        name="account_email_verification_sent",
+    ),
     path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
     path("", include("albums.urls")),
     # The local runtime's bucket (see albums/local_s3.py); absent from aws deployments' traffic.
     path("local-s3/<str:bucket>/", local_s3.upload, name="local-s3-upload"),

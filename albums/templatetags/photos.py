@@ -8,6 +8,7 @@ from django import template
 from django.conf import settings
 from django.urls import reverse
 
+from albums.downloads import attachment_disposition
 from albums.models import Photo
 from albums.pipeline import Label, upload_signer
 
@@ -16,17 +17,23 @@ register = template.Library()
 
 @register.simple_tag
 def photo_image_url(photo: Photo, size: int | None = None) -> str:
-    """A short-lived presigned URL for a thumbnail (or the original when size is None); "" for
-    what is not there (a size never made, a purged original)."""
-    if size is None and not photo.has_original:
-        return ""
-    key = photo.original_key
-    if size is not None:
-        thumbnail = photo.thumbnail(size)
-        if thumbnail is None:
+    """A short-lived presigned URL for a thumbnail (or the original, as an attachment under its
+    file name, when size is None); "" for what is not there (a size never made, a purged
+    original)."""
+    signer, expires_in = upload_signer(), settings.PHOTOSHARE_URL_SECONDS
+    if size is None:
+        if not photo.has_original:
             return ""
-        key = str(thumbnail["key"])
-    return upload_signer().presigned_get(key, expires_in=settings.PHOTOSHARE_URL_SECONDS)
+        # The original downloads under its own name, not the random id it is stored as;
+        # thumbnails stay inline.
+        disposition = attachment_disposition(photo.original_filename)
+        return signer.presigned_get(
+            photo.original_key, expires_in=expires_in, content_disposition=disposition
+        )
+    thumbnail = photo.thumbnail(size)
+    if thumbnail is None:
+        return ""
+    return signer.presigned_get(str(thumbnail["key"]), expires_in=expires_in)
 
 
 @register.simple_tag

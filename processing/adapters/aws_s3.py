@@ -140,7 +140,12 @@ class S3UploadSigner:
             ExpiresIn=expires_in,
         )
 
-    def presigned_get(self, key: str, *, expires_in: int) -> str:
-        return self.client.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
-        )
+    def presigned_get(
+        self, key: str, *, expires_in: int, content_disposition: str | None = None
+    ) -> str:
+        """With ``content_disposition``, S3 answers with that header (a signed
+        ``response-content-disposition`` query parameter): downloads keep their file name."""
+        params = {"Bucket": self.bucket, "Key": key}
+        if content_disposition:
+            params["ResponseContentDisposition"] = content_disposition
+        return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)

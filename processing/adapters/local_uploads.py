@@ -6,8 +6,9 @@ policy, the policy has not expired, every form field is covered by a condition a
 (the exact key, the exact Content-Type), and the file's size is within content-length-range.
 Anything else is refused, as S3 refuses it, and nothing is stored.
 
-Presigned GET URLs carry an expiry and a signature over the key, so thumbnails and originals are
-served only to whoever was handed the URL, for a short while, exactly as with S3.
+Presigned GET URLs carry an expiry and a signature over the key (and over the Content-Disposition
+to serve it with, S3's ``response-content-disposition``), so thumbnails and originals are served
+only to whoever was handed the URL, for a short while, exactly as with S3.
 """
 
 from __future__ import annotations
@@ -89,17 +90,42 @@ class LocalUploadSigner:
 
     # -- presigned GET ------------------------------------------------------------------------
 
-    def presigned_get(self, key: str, *, expires_in: int) -> str:
+    def presigned_get(
+        self, key: str, *, expires_in: int, content_disposition: str | None = None
+    ) -> str:
+        """A GET URL for the key; with ``content_disposition`` the object is served with that
+        header, like S3's ``response-content-disposition``, and the signature covers it."""
         expires = int(time.time()) + expires_in
-        query = urlencode({"expires": expires, "signature": self._sign(f"GET\n{key}\n{expires}")})
-        return f"{self.download_url}{quote(key)}?{query}"
+        disposition = content_disposition or ""
+        params: dict[str, str | int] = {"expires": expires}
+        if disposition:
+            params[DISPOSITION_PARAMETER] = disposition
+        params["signature"] = self._sign(_get_string(key, expires, disposition))
+        return f"{self.download_url}{quote(key)}?{urlencode(params)}"
 
     def verify_get(
-        self, key: str, expires: str, signature: str, *, now: float | None = None
+        self,
+        key: str,
+        expires: str,
+        signature: str,
+        *,
+        content_disposition: str = "",
+        now: float | None = None,
     ) -> bool:
         if not expires.isdigit() or int(expires) < (now or time.time()):
             return False
-        return hmac.compare_digest(self._sign(f"GET\n{key}\n{expires}"), signature)
+        expected = self._sign(_get_string(key, int(expires), content_disposition))
+        return hmac.compare_digest(expected, signature)
+
+
+DISPOSITION_PARAMETER = "response-content-disposition"
+
+
+def _get_string(key: str, expires: int, disposition: str) -> str:
+    # The disposition is signed too, so a URL cannot be altered to serve the object otherwise
+    # (inline, or under another name); without one the string is what it always was.
+    base = f"GET\n{key}\n{expires}"
+    return f"{base}\n{disposition}" if disposition else base
 
 
 def check_policy(

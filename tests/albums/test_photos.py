@@ -113,6 +113,57 @@ def test_the_execution_page_lists_every_state(
     assert html.count("state--succeeded") == len(SUCCESSFUL_STATES)
 
 
+def test_a_rejected_photos_execution_page_says_rejected_as_its_card_does(
+    alice_client: Client, alices_album: Album
+) -> None:
+    photo_id = upload(alice_client, alices_album, b"not an image at all", filename="notes.jpg")
+    run_worker_until_idle()
+    html = alice_client.get(reverse("albums:execution", args=[photo_id])).content.decode()
+
+    head = html[html.index('<div class="page-head">') : html.index('<dl class="facts')]
+    assert '<span class="status status--rejected status--large">Rejected</span>' in head
+    fail_state = html[html.index('data-state="Rejected"') :]
+    assert '<span class="status status--rejected">Rejected</span>' in fail_state
+    assert "status--failed" not in html
+    assert ">Failed<" not in html
+
+
+def test_the_execution_page_shows_nested_json_once_readably(
+    alice_client: Client, alices_album: Album
+) -> None:
+    photo_id = upload(alice_client, alices_album, b"not an image at all", filename="notes.jpg")
+    run_worker_until_idle()
+    html = alice_client.get(reverse("albums:execution", args=[photo_id])).content.decode()
+
+    assert "\\&quot;" not in html  # no escaped quotes within a string
+    assert "&quot;reason&quot;: &quot;unsupported-format&quot;" in html
+    assert "&quot;message&quot;: &quot;Not a JPEG or PNG image&quot;" in html
+
+
+def test_the_execution_pages_breadcrumb_starts_at_albums(
+    alice_client: Client, alices_album: Album
+) -> None:
+    photo_id = upload(alice_client, alices_album, jpeg(), filename="lisbon.jpg")
+    run_worker_until_idle()
+    html = alice_client.get(reverse("albums:execution", args=[photo_id])).content.decode()
+    crumbs = html[
+        html.index('<nav class="breadcrumbs"') : html.index("</nav>", html.index("breadcrumbs"))
+    ]
+    names = [part.rsplit(">", 1)[-1] for part in crumbs.split("</a>")[:-1]]
+    assert names == ["Albums", "Lisbon 2026", "lisbon.jpg"]
+    assert crumbs.endswith("<span>Execution</span>")
+
+
+def test_the_rejected_photo_page_gives_its_reason_once(
+    alice_client: Client, alices_album: Album
+) -> None:
+    photo_id = upload(alice_client, alices_album, b"not an image at all", filename="notes.jpg")
+    run_worker_until_idle()
+    html = alice_client.get(reverse("albums:photo", args=[photo_id])).content.decode()
+    main = html[html.index("<main") : html.index("</main>")]
+    assert main.count("Not a JPEG or PNG image") == 1
+
+
 @pytest.mark.parametrize("name", ["albums:photo", "albums:photo-delete", "albums:execution"])
 def test_it_rejects_foreign_photos_as_not_found(
     alice_client: Client, bob_client: Client, alices_album: Album, name: str

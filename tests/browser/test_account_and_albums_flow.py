@@ -30,7 +30,7 @@ def test_sign_up_verify_log_in_manage_an_album_and_log_out(
     page.get_by_label("Password:", exact=True).fill(PASSWORD)
     page.get_by_label("Password (again):").fill(PASSWORD)
     page.get_by_role("button", name="Sign Up").click()
-    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
+    expect(page.get_by_role("heading", name="Verify your e-mail address")).to_be_visible()
 
     # The mail is opened elsewhere, like a phone's mail app: a browser with no session.
     other = browser.new_context(base_url=page.context.pages[0].url)

@@ -131,6 +131,15 @@ def test_a_visitors_pages_break_no_policy(
     page.get_by_role("button", name="Sign Up").click()
     expect(page).to_have_url(re.compile(r"/accounts/confirm-email/$"))  # "verify your address"
     settle(page)
+    visit(page, "/accounts/login/")  # logging in before verifying: the page says why
+    page.get_by_label("Email").fill("kim@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_text("Verify your address first")).to_be_visible()
+    settle(page)
+    page.get_by_role("button", name="Send a new link").click()
+    expect(page.locator(".messages")).to_contain_text("kim@example.com")
+    settle(page)
     visit(page, mailed_link(mailoutbox, r"https?://\S+/accounts/confirm-email/\S+"))
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("heading", name="Your albums")).to_be_visible()
@@ -236,6 +245,12 @@ def test_a_signed_in_persons_pages_break_no_policy(
     visit(page, f"/albums/{lisbon.pk}/rename/")
     visit(page, f"/albums/{lisbon.pk}/delete/")
     visit(page, "/albums/999999/", status=404)
+    visit(page, "/account/")
+    visit(page, "/account/delete/")
+    page.get_by_label("Type your password to confirm").fill("not my password")
+    page.get_by_role("button", name="Delete my account and photos").click()
+    expect(page.get_by_text("That is not your password")).to_be_visible()
+    settle(page)
     visit(page, "/accounts/password/change/")
     visit(page, "/accounts/email/")  # allauth's page with its own scripts
     visit(page, "/accounts/reauthenticate/")
@@ -254,4 +269,31 @@ def test_a_signed_in_persons_pages_break_no_policy(
     settle(page)
 
     assert len(watch.paths) >= 30
+    watch.assert_clean()
+
+
+def test_changing_the_password_and_deleting_the_account_break_no_policy(
+    page: Page, watch: PolicyWatch
+) -> None:
+    max_ = make_user("max@example.com")
+    Album.objects.create(owner=max_, name="Trips")
+    log_in(page, max_)
+    page.get_by_role("link", name="Account", exact=True).click()
+    expect(page.get_by_role("heading", name="Your account", exact=True)).to_be_visible()
+    settle(page)
+    page.get_by_role("link", name="Change password").click()
+    page.get_by_label("Current Password:").fill(PASSWORD)
+    page.get_by_label("New Password:", exact=True).fill(PASSWORD + "!")
+    page.get_by_label("New Password (again):").fill(PASSWORD + "!")
+    page.get_by_role("button", name="Change Password").click()
+    expect(
+        page.get_by_role("heading", name="Your account", exact=True)
+    ).to_be_visible()  # the way on
+    settle(page)
+    page.get_by_role("link", name="Delete account").click()
+    page.get_by_label("Type your password to confirm").fill(PASSWORD + "!")
+    page.get_by_role("button", name="Delete my account and photos").click()
+    expect(page.locator(".messages")).to_contain_text("Goodbye")
+    settle(page)
+    assert not User.objects.filter(email="max@example.com").exists()
     watch.assert_clean()

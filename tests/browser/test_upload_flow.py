@@ -112,7 +112,8 @@ def test_sign_up_create_an_album_upload_three_files_and_see_the_results(
 
     tram.get_by_role("link").first.click()
     page.get_by_role("link", name="Pipeline execution").click()
-    expect(page.locator(".status--large")).to_have_text("Succeeded")
+    # The photo's status, in its card's words: "Done", not the execution's "Succeeded".
+    expect(page.locator(".status--large")).to_have_text("Done")
     for state in SUCCESSFUL_STATES:
         expect(page.locator(f'[data-state="{state}"]')).to_have_class("state state--succeeded")
 

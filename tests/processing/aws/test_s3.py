@@ -3,8 +3,11 @@
 import base64
 import json
 import time
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 
 from processing.adapters.aws_s3 import S3BlobStore, S3UploadSigner, bucket_origin, s3_client
 from processing.adapters.local_uploads import UploadRefused, check_policy
@@ -66,6 +69,21 @@ def test_presigned_get_urls_name_the_object_and_expire(s3) -> None:
     url = S3UploadSigner(s3, BUCKET).presigned_get(KEY, expires_in=300)
     assert KEY in url
     assert "X-Amz-Expires=300" in url
+
+
+def test_the_s3_url_signs_the_disposition_and_s3_answers_with_it(s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=b"\xff\xd8\xffdata", ContentType="image/jpeg")
+    disposition = "attachment; filename=\"Nandu.jpg\"; filename*=UTF-8''%C3%91and%C3%BA.jpg"
+
+    url = S3UploadSigner(s3, BUCKET).presigned_get(
+        KEY, expires_in=300, content_disposition=disposition
+    )
+    query = parse_qs(urlsplit(url).query)
+    assert query["response-content-disposition"] == [disposition]
+    assert "X-Amz-Signature" in query
+    response = requests.get(url, timeout=10)  # answered by moto
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == disposition
 
 
 @pytest.mark.parametrize(
