@@ -237,8 +237,10 @@ def _raw_profile_exif(chunk: tuple[bytes, bytes]) -> bytes | None:
 
 def read_webp_header(data: bytes) -> ImageHeader:
     """Walks the RIFF chunks: size from VP8X (or the VP8/VP8L frame), EXIF, ICC, alpha."""
-    if len(data) < 20 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
+    if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
         raise ImageRejected.corrupt(Damage.HEADER)
+    if len(data) < 20:
+        raise ImageRejected.corrupt(Damage.ENDS_EARLY)
     riff_end = 8 + struct.unpack_from("<I", data, 4)[0]
     if riff_end > len(data):
         raise ImageRejected.corrupt(Damage.ENDS_EARLY)
