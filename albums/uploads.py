@@ -20,8 +20,7 @@ from albums.changes import stamp_changes
 from albums.columns import column_text
 from albums.models import Album, Photo
 from albums.outcomes import refresh_photos
-from albums.pipeline import pipeline_config, upload_signer
-from processing.formats import SUPPORTED_IN_WORDS
+from albums.pipeline import SUPPORTED_IN_WORDS, pipeline_config, upload_signer
 
 # Content types the browser sniffs from a file's first bytes (static/js/upload-files.js), and the
 # extension each original is stored under. An MPO (a camera's stereo JPEG) arrives as image/jpeg.
