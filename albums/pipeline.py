@@ -1,5 +1,5 @@
 """The web app's one door into the pipeline: adapters built from Django settings, and the few
-pipeline types the app reads (labels, results items, keys).
+pipeline types the app reads (labels, results items, keys, the formats it takes).
 
 Nothing else in albums/ imports processing (tests/test_boundaries.py checks it), so the runtime
 (local or aws) is chosen in one place and the pipeline's surface seen by Django is this page.
@@ -17,6 +17,7 @@ from processing.adapters.local_uploads import (
     LocalUploadSigner,
     UploadRefused,
 )
+from processing.formats import SUPPORTED_IN_WORDS
 from processing.handlers import s3_trigger
 from processing.keys import UploadKey
 from processing.local.bucket import KeyAlreadyStored
@@ -29,6 +30,7 @@ from processing.validation import Limits
 
 __all__ = [
     "DISPOSITION_PARAMETER",
+    "SUPPORTED_IN_WORDS",
     "BlobNotFound",
     "KeyAlreadyStored",
     "Label",

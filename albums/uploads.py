@@ -20,9 +20,18 @@ from albums.changes import stamp_changes
 from albums.columns import column_text
 from albums.models import Album, Photo
 from albums.outcomes import refresh_photos
-from albums.pipeline import pipeline_config, upload_signer
+from albums.pipeline import SUPPORTED_IN_WORDS, pipeline_config, upload_signer
 
-ACCEPTED_TYPES = {"image/jpeg": "jpg", "image/png": "png"}
+# Content types the browser sniffs from a file's first bytes (static/js/upload-files.js), and the
+# extension each original is stored under. An MPO (a camera's stereo JPEG) arrives as image/jpeg.
+ACCEPTED_TYPES = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/webp": "webp",
+    "image/heic": "heic",
+    "image/heif": "heif",
+    "image/avif": "avif",
+}
 MAX_FILES_PER_REQUEST = 100
 ALREADY_IN_ALBUM = "Already in this album"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -151,7 +160,7 @@ def _arrived_uploads(album: Album, hashes: set[str]) -> set[Any]:
 
 def _refusal(offer: FileOffer) -> str | None:
     if offer.content_type not in ACCEPTED_TYPES:
-        return "Only JPEG and PNG images can be uploaded"
+        return f"Only {SUPPORTED_IN_WORDS.replace(' or ', ' and ')} images can be uploaded"
     max_bytes = settings.PHOTOSHARE_MAX_UPLOAD_BYTES
     if not 0 < offer.size <= max_bytes:
         return f"Files must be under {max_bytes / 1_000_000:g} MB"

@@ -1,4 +1,4 @@
-"""Reading JPEG and PNG headers without decoding a single pixel.
+"""Reading JPEG, PNG, WebP, HEIC and AVIF headers without decoding a single pixel.
 
 Both walkers look only at segment and chunk headers (skipping image data by its declared length), so
 their cost and memory are flat in the image's size: a 100-megapixel JPEG costs what a thumbnail
@@ -13,6 +13,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 
+from processing.isobmff import read_iso_image
 from processing.rejections import Damage, ImageRejected
 
 # Start-of-frame markers carry the size: baseline, extended, progressive, lossless, arithmetic.
@@ -32,8 +33,8 @@ _RAW_PROFILE_EXIF = re.compile(rb"\s*exif\s+(\d+)\s+([0-9a-fA-F\s]+)")
 class ImageHeader:
     """What the container says about the image, before any decoding."""
 
-    format: str  # "JPEG" or "PNG"
-    format_detail: str  # "JPEG", "MPO", "PNG" or "APNG"
+    format: str  # "JPEG", "PNG", "WEBP", "HEIC" or "AVIF"
+    format_detail: str  # "JPEG", "MPO", "PNG", "APNG", "WEBP", "Animated WEBP", "HEIC", "AVIF"
     width: int
     height: int
     channels: int  # JPEG: 1 (grey), 3 (YCbCr/RGB) or 4 (CMYK); PNG: per colour type
@@ -43,6 +44,9 @@ class ImageHeader:
     png_color_type: int | None = None
     has_transparency: bool = False  # an alpha channel or a tRNS chunk
     interlaced: bool = False  # progressive JPEG or Adam7 PNG
+    # HEIC and AVIF turn and mirror the picture with boxes (irot, imir), which their readers
+    # follow and EXIF's orientation does not override: their effect as an EXIF code, else None.
+    container_orientation: int | None = None
 
     @property
     def pixels(self) -> int:
@@ -229,3 +233,83 @@ def _raw_profile_exif(chunk: tuple[bytes, bytes]) -> bytes | None:
     except ValueError:
         return None
     return payload[6:] if payload.startswith(b"Exif\x00\x00") else payload
+
+
+def read_webp_header(data: bytes) -> ImageHeader:
+    """Walks the RIFF chunks: size from VP8X (or the VP8/VP8L frame), EXIF, ICC, alpha."""
+    if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
+        raise ImageRejected.corrupt(Damage.HEADER)
+    if len(data) < 20:
+        raise ImageRejected.corrupt(Damage.ENDS_EARLY)
+    riff_end = 8 + struct.unpack_from("<I", data, 4)[0]
+    if riff_end > len(data):
+        raise ImageRejected.corrupt(Damage.ENDS_EARLY)
+    canvas: tuple[int, int] | None = None
+    frame: tuple[int, int] | None = None
+    exif: bytes | None = None
+    icc: bytes | None = None
+    has_alpha = is_animated = False
+    pos = 12
+    while pos + 8 <= riff_end:
+        kind, length = struct.unpack_from("<4sI", data, pos)
+        body, end = pos + 8, pos + 8 + length
+        if end > riff_end:
+            raise ImageRejected.corrupt(Damage.ENDS_EARLY)
+        if kind == b"VP8X" and length >= 10:
+            flags = data[body]
+            has_alpha, is_animated = bool(flags & 0x10), bool(flags & 0x02)
+            width = 1 + int.from_bytes(data[body + 4 : body + 7], "little")
+            height = 1 + int.from_bytes(data[body + 7 : body + 10], "little")
+            canvas = (width, height)
+        elif kind == b"VP8 " and frame is None:
+            if length < 10 or data[body + 3 : body + 6] != b"\x9d\x01\x2a":
+                raise ImageRejected.corrupt(Damage.HEADER)
+            width, height = struct.unpack_from("<HH", data, body + 6)
+            frame = (width & 0x3FFF, height & 0x3FFF)
+        elif kind == b"VP8L" and frame is None:
+            if length < 5 or data[body] != 0x2F:
+                raise ImageRejected.corrupt(Damage.HEADER)
+            bits = int.from_bytes(data[body + 1 : body + 5], "little")
+            frame = (1 + (bits & 0x3FFF), 1 + ((bits >> 14) & 0x3FFF))
+            has_alpha = has_alpha or bool(bits >> 28 & 1)
+        elif kind in (b"ANMF", b"ALPH"):
+            frame = frame or (0, 0)  # image data inside a frame, or an alpha plane before VP8
+        elif kind == b"EXIF" and exif is None:
+            exif = data[body:end]
+            exif = exif[6:] if exif.startswith(b"Exif\x00\x00") else exif
+        elif kind == b"ICCP" and icc is None:
+            icc = data[body:end]
+        pos = end + (length & 1)  # chunks are padded to an even length
+    if frame is None:
+        raise ImageRejected.corrupt(Damage.NO_IMAGE_DATA)
+    width, height = canvas or frame
+    if width == 0 or height == 0:
+        raise ImageRejected.corrupt(Damage.HEADER)
+    return ImageHeader(
+        format="WEBP",
+        format_detail="Animated WEBP" if is_animated else "WEBP",
+        width=width,
+        height=height,
+        channels=4 if has_alpha else 3,
+        bit_depth=8,
+        exif=exif or None,
+        icc_profile=icc or None,
+        has_transparency=has_alpha,
+    )
+
+
+def read_iso_header(data: bytes, format: str) -> ImageHeader:
+    """HEIC and AVIF: the primary image's boxes (processing.isobmff)."""
+    image = read_iso_image(data)
+    return ImageHeader(
+        format=format,
+        format_detail=format,
+        width=image.width,
+        height=image.height,
+        channels=image.channels + (1 if image.has_alpha else 0),
+        bit_depth=image.bit_depth,
+        exif=image.exif,
+        icc_profile=image.icc_profile,
+        has_transparency=image.has_alpha,
+        container_orientation=image.orientation,
+    )

@@ -22,7 +22,10 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 _AVIF_BRANDS = {b"avif", b"avis"}
 
-SUPPORTED_FORMATS = ("JPEG", "PNG")
+# What the pipeline decodes (MPO, a camera's multi-picture JPEG, is JPEG: its first picture).
+SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIC", "AVIF")
+# The same list the way people write it, for messages ("Not a JPEG, PNG, ... image").
+SUPPORTED_IN_WORDS = "JPEG, PNG, WebP, HEIC or AVIF"
 
 
 def sniff_format(data: bytes) -> str | None:
@@ -33,9 +36,17 @@ def sniff_format(data: bytes) -> str | None:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WEBP"
     if data[4:8] == b"ftyp":
-        brand = data[8:12]
-        if brand in _AVIF_BRANDS:
-            return "AVIF"
-        if brand in _HEIF_BRANDS:
-            return "HEIC"
+        return _iso_format(data)
+    return None
+
+
+def _iso_format(data: bytes) -> str | None:
+    """AVIF or HEIC from the ftyp box's major and compatible brands: a file may name only 'mif1'
+    first and 'avif' or 'heic' after it. An AVIF always names 'avif', a HEIC never does."""
+    size = int.from_bytes(data[:4], "big")
+    brands = {data[8:12]} | {data[i : i + 4] for i in range(16, min(size, len(data), 256) - 3, 4)}
+    if brands & _AVIF_BRANDS:
+        return "AVIF"
+    if brands & _HEIF_BRANDS:
+        return "HEIC"
     return None

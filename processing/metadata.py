@@ -1,8 +1,10 @@
 """`extract_metadata`: the facts about an uploaded image, from its headers alone.
 
-Format comes from the content (MPO counts as JPEG, APNG as PNG), sizes from the frame header or
-IHDR, everything else from EXIF only (never XMP or maker notes, which disagree too often). No pixel
-is decoded, so time and memory do not grow with the image.
+Format comes from the content (MPO counts as JPEG, APNG as PNG), sizes from the frame header,
+IHDR, VP8X/VP8/VP8L or the HEIF/AVIF ``ispe`` box, everything else from EXIF only (never XMP or
+maker notes, which disagree too often). HEIC and AVIF are turned by their ``irot``/``imir`` boxes,
+which their decoders follow and which override EXIF there, so their orientation is those boxes'
+effect as an EXIF code. No pixel is decoded, so time and memory do not grow with the image.
 """
 
 from __future__ import annotations
@@ -10,7 +12,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from processing.containers import ImageHeader, read_jpeg_header, read_png_header
+from processing.containers import (
+    ImageHeader,
+    read_iso_header,
+    read_jpeg_header,
+    read_png_header,
+    read_webp_header,
+)
 from processing.exif import ExifData, parse_exif
 from processing.formats import SUPPORTED_FORMATS, sniff_format
 from processing.rejections import ImageRejected
@@ -32,7 +40,8 @@ class ImageMetadata:
     format_detail: str
     width: int  # as stored
     height: int
-    orientation: int | None  # the EXIF value as found (0 and other invalid values included)
+    # The EXIF value as found (0 and other invalid values included); HEIC and AVIF: their boxes'.
+    orientation: int | None
     display_width: int  # as shown, after the orientation
     display_height: int
     file_size: int
@@ -69,9 +78,15 @@ def read_header(data: bytes) -> ImageHeader:
     if not data:
         raise ImageRejected.empty()
     detected = sniff_format(data)
-    if detected not in SUPPORTED_FORMATS:
+    if detected is None or detected not in SUPPORTED_FORMATS:
         raise ImageRejected.unsupported(detected)
-    return read_jpeg_header(data) if detected == "JPEG" else read_png_header(data)
+    if detected == "JPEG":
+        return read_jpeg_header(data)
+    if detected == "PNG":
+        return read_png_header(data)
+    if detected == "WEBP":
+        return read_webp_header(data)
+    return read_iso_header(data, detected)
 
 
 def extract_metadata(data: bytes) -> ImageMetadata:
@@ -81,14 +96,15 @@ def extract_metadata(data: bytes) -> ImageMetadata:
 
 def metadata_from_header(header: ImageHeader, *, file_size: int) -> ImageMetadata:
     exif = parse_exif(header.exif) if header.exif else ExifData()
-    turned = exif.orientation in QUARTER_TURN_ORIENTATIONS
+    orientation = header.container_orientation or exif.orientation
+    turned = orientation in QUARTER_TURN_ORIENTATIONS
     gps = exif.gps
     return ImageMetadata(
         format=header.format,
         format_detail=header.format_detail,
         width=header.width,
         height=header.height,
-        orientation=exif.orientation,
+        orientation=orientation,
         display_width=header.height if turned else header.width,
         display_height=header.width if turned else header.height,
         file_size=file_size,

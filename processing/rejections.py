@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 
+from processing.formats import SUPPORTED_IN_WORDS
+
 
 class RejectionReason(StrEnum):
     EMPTY = "empty"
@@ -49,7 +51,7 @@ class ImageRejected(Exception):
     @classmethod
     def unsupported(cls, detected: str | None) -> ImageRejected:
         what = f" (it is {_article(detected)} {detected} file)" if detected else ""
-        return cls(RejectionReason.UNSUPPORTED_FORMAT, f"Not a JPEG or PNG image{what}")
+        return cls(RejectionReason.UNSUPPORTED_FORMAT, f"Not a {SUPPORTED_IN_WORDS} image{what}")
 
     @classmethod
     def too_many_pixels(cls, limit: int) -> ImageRejected:

@@ -10,8 +10,10 @@ grey, RGB or RGBA) are decoded by libspng, which is about 1.5x faster than Pillo
 rare kinds (palettes, 16-bit, tRNS) go through Pillow. PNGs over 16 megapixels, which have no
 reduced decode and would take hundreds of megabytes whole, are decoded strip by strip straight
 into the largest size (processing.png_strips); progressive JPEGs too big for libjpeg to hold
-their coefficients are read at 1/8 scale from their DC scans (processing.jpeg_dc). EXIF
-orientation is applied to the small result, and the output carries no EXIF, GPS or ICC profile.
+their coefficients are read at 1/8 scale from their DC scans (processing.jpeg_dc). WebP and AVIF
+are decoded by Pillow, HEIC by pi-heif (libheif, which turns the picture by its irot/imir boxes
+itself). EXIF orientation (AVIF's boxes) is applied to the small result, and the output carries no
+EXIF, GPS or ICC profile: always JPEG, or PNG where transparency must survive.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import pi_heif
 import pyspng
 from PIL import Image
 
@@ -93,11 +96,12 @@ def make_thumbnails(
     largest = fit_within(header.width, header.height, max(sizes))
     image = _decode(data, header, largest, limits.max_pixels)
     image = _normalise_mode(image)
+    stored, orientation = _decoded_geometry(image, header, metadata.orientation)
 
     thumbnails: list[Thumbnail] = []
     source = image
     for size in sorted(sizes, reverse=True):
-        target = fit_within(header.width, header.height, size)
+        target = fit_within(*stored, size)
         if source.size != target:
             source = resample(source, target)
         if (
@@ -106,7 +110,7 @@ def make_thumbnails(
             and source.getchannel("A").getextrema()[0] == 255
         ):
             source = source.convert("RGB")  # alpha that is opaque everywhere is no reason for PNG
-        thumbnails.append(_finish(source, size, header, metadata.orientation, quality))
+        thumbnails.append(_finish(source, size, header, orientation, quality))
     return thumbnails[::-1]
 
 
@@ -135,14 +139,26 @@ def upright_derivative(data: bytes, *, box: int, limits: Limits | None = None) -
     validate_image(metadata, limits)
     target = fit_within(header.width, header.height, box)
     image = _normalise_mode(_decode(data, header, target, limits.max_pixels))
+    stored, orientation = _decoded_geometry(image, header, metadata.orientation)
+    target = fit_within(*stored, box)
     if image.size != target:
         image = resample(image, target)
-    shown = _upright_srgb(image, header, metadata.orientation)
+    shown = _upright_srgb(image, header, orientation)
     if shown.mode == "RGBA":
         flat = Image.new("RGB", shown.size, "white")
         flat.paste(shown, mask=shown.getchannel("A"))
         return flat
     return shown.convert("RGB")
+
+
+def _decoded_geometry(
+    image: Image.Image, header: ImageHeader, orientation: int | None
+) -> tuple[tuple[int, int], int | None]:
+    """The decoded picture's size and the orientation still to apply to it. libheif has turned a
+    HEIC already (and cropped it to its clean aperture, if any): its pixels are as shown."""
+    if header.format == "HEIC":
+        return image.size, None
+    return (header.width, header.height), orientation
 
 
 def _decode(
@@ -161,6 +177,8 @@ def _decode(
                 return _decode_png_with_libspng(data, header)
             if header.format == "JPEG" and header.interlaced and jpeg_dc.wants_dc_only(data):
                 return jpeg_dc.decode_dc(data)
+            if header.format == "HEIC":
+                return _decode_heic(data)
             image = Image.open(io.BytesIO(data), formats=[header.format])
             if header.format == "JPEG":
                 image.draft(None, target)  # decode at 1/2, 1/4 or 1/8 scale where that suffices
@@ -174,6 +192,14 @@ def _decode(
         raise _decoder_refusal(error) from error
     except (OSError, SyntaxError, EOFError, RuntimeError, struct.error, IndexError) as error:
         raise _decoder_refusal(error) from error
+
+
+def _decode_heic(data: bytes) -> Image.Image:
+    """The primary picture, 8 bits per channel, turned by its boxes. pi-heif (not pillow-heif,
+    whose wheels carry a GPL encoder) is libheif and libde265 for decoding only."""
+    image = pi_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=True).to_pillow()
+    image.info = {}  # the colour profile comes from our header walk, EXIF is ours to read
+    return image
 
 
 def _libspng_handles(header: ImageHeader) -> bool:

@@ -48,7 +48,7 @@ def test_statuses_follow_the_pipeline_and_final_results_are_copied(
         True,
     )
     assert cards[bad]["status"] == "REJECTED"
-    assert "Not a JPEG or PNG image" in cards[bad]["html"]
+    assert "Not a JPEG, PNG, WebP, HEIC or AVIF image" in cards[bad]["html"]
     assert after["counts"] == {"photos": 2, "processing": 0, "done": 1, "rejected": 1, "failed": 0}
     assert after["pending"] == 0
 

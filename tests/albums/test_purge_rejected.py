@@ -51,11 +51,11 @@ def test_only_rejected_originals_older_than_the_retention_are_purged(
     purged = Photo.objects.get(pk=old_rejected.pk)
     assert purged.original_purged_at is not None
     assert purged.status == Photo.Status.REJECTED
-    assert purged.status_message == "Not a JPEG or PNG image"
+    assert purged.status_message == "Not a JPEG, PNG, WebP, HEIC or AVIF image"
     assert Photo.objects.get(pk=young_rejected.pk).original_purged_at is None
 
     page = alice_client.get(reverse("albums:photo", args=[purged.pk])).content.decode()
-    assert "Not a JPEG or PNG image" in page
+    assert "Not a JPEG, PNG, WebP, HEIC or AVIF image" in page
     assert "rejected files are kept 7 days" in page
     album_page = alice_client.get(reverse("albums:detail", args=[alices_album.pk])).content
     assert b"The file was removed." in album_page

@@ -40,7 +40,7 @@ def test_a_batch_gets_a_ticket_a_refusal_or_a_duplicate_per_file_in_order(
     first, refused, second, repeat = response.json()["tickets"]
     assert first["upload"]["fields"]["key"].endswith(f"/{first['photoId']}.jpg")
     assert 'class="photo-card' in first["card"]
-    assert refused == {"error": "Only JPEG and PNG images can be uploaded"}
+    assert refused == {"error": "Only JPEG, PNG, WebP, HEIC and AVIF images can be uploaded"}
     assert second["upload"]["fields"]["Content-Type"] == "image/png"
     assert repeat == {"duplicateOf": first["photoId"], "error": "Already in this album"}
     photos = Photo.objects.in_album(alices_album)

@@ -50,7 +50,7 @@ def test_a_ticket_pins_the_key_type_and_size(alice_client: Client, alices_album:
 @pytest.mark.parametrize(
     ("content_type", "size", "error"),
     [
-        ("image/gif", 100, "Only JPEG and PNG images can be uploaded"),
+        ("image/gif", 100, "Only JPEG, PNG, WebP, HEIC and AVIF images can be uploaded"),
         ("image/jpeg", 25_000_001, "Files must be under 25 MB"),
         ("image/png", 0, "Files must be under 25 MB"),
     ],
@@ -62,6 +62,27 @@ def test_tickets_are_refused_for_the_wrong_type_or_size(
     assert response.status_code == 400
     assert response.json() == {"error": error}
     assert not Photo.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("content_type", "extension"),
+    [
+        ("image/webp", "webp"),
+        ("image/heic", "heic"),
+        ("image/heif", "heif"),
+        ("image/avif", "avif"),
+    ],
+)
+def test_phone_formats_get_a_ticket_pinning_their_type_and_extension(
+    alice_client: Client, alices_album: Album, content_type: str, extension: str
+) -> None:
+    response = ticket(alice_client, alices_album, filename="IMG_0001", content_type=content_type)
+    assert response.status_code == 201
+    fields = response.json()["upload"]["fields"]
+    assert fields["key"].endswith(f".{extension}")
+    assert fields["Content-Type"] == content_type
+    policy = json.loads(base64.b64decode(fields["policy"]))
+    assert {"Content-Type": content_type} in policy["conditions"]
 
 
 def test_no_ticket_for_someone_elses_album(bob_client: Client, alices_album: Album) -> None:

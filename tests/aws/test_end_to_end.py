@@ -211,7 +211,7 @@ def test_a_rejected_upload_is_recorded_in_dynamodb_with_its_reason(
 
     (card,) = changes(alice_client, alices_album)["photos"]
     assert card["status"] == "REJECTED"
-    assert "Not a JPEG or PNG image" in card["html"]
+    assert "Not a JPEG, PNG, WebP, HEIC or AVIF image" in card["html"]
 
 
 def test_a_stored_upload_whose_event_was_lost_is_replayed_through_the_trigger(

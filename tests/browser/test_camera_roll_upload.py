@@ -17,8 +17,9 @@ from playwright.sync_api import APIResponse, Page, Request, Response, Route, exp
 from albums.models import Album, Photo
 from tests.browser.test_upload_flow import log_in
 from tests.conftest import make_user
-from tests.processing.images import jpeg, orientation_card, png
+from tests.processing.images import encode, jpeg, orientation_card, png
 
+HEIF = Path(__file__).resolve().parents[1] / "processing" / "heif"
 PIPELINE_TIMEOUT = 300_000  # ms: 150 photos through recognition on a busy machine
 UPLOAD_TIMEOUT = 120_000
 
@@ -216,7 +217,9 @@ def test_types_come_from_the_content_not_the_name(
     page.set_input_files("#photo-files", [str(notes), str(stereo)])
 
     refused = page.locator(".upload--failed", has_text="notes.jpg")
-    expect(refused).to_contain_text("Not a JPEG or PNG image (it looks like text)")
+    expect(refused).to_contain_text(
+        "Not a JPEG, PNG, WebP, HEIC or AVIF image (it looks like text)"
+    )
     expect(refused.get_by_role("button")).to_have_count(0)  # the file is the reason: no Retry
     card = page.locator(".photo-card", has_text="DSCF0001.MPO")
     expect(card.locator(".status")).to_have_text("Done", timeout=PIPELINE_TIMEOUT)
@@ -234,6 +237,35 @@ def test_types_come_from_the_content_not_the_name(
     page.set_viewport_size({"width": 375, "height": 740})
     expect(refused).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+
+
+def test_phone_formats_are_offered_as_what_they_are_and_processed(
+    page: Page, running_worker: None, tmp_path: Path
+) -> None:
+    """WebP, AVIF and an iPhone's HEIC go up typed by their content and come back as photos."""
+    files = {
+        "IMG_0001.webp": (encode(orientation_card(320, 240), "WEBP"), "image/webp", "320 × 240"),
+        "IMG_0002.avif": (encode(orientation_card(300, 200), "AVIF"), "image/avif", "300 × 200"),
+        "IMG_0003.HEIC": (
+            (HEIF / "empty_icc.heic").read_bytes(),
+            "image/heic",
+            "1025 × 900",
+        ),
+    }
+    for name, (data, _, _) in files.items():
+        (tmp_path / name).write_bytes(data)
+    traffic = Traffic(page)
+    open_album(page, "phil@example.com", "Phone")
+
+    page.set_input_files("#photo-files", [str(tmp_path / name) for name in files])
+
+    for name, (_, _, size) in files.items():
+        card = page.locator(".photo-card", has_text=name)
+        expect(card.locator(".status")).to_have_text("Done", timeout=PIPELINE_TIMEOUT)
+        expect(card).to_contain_text(size)
+    offered = {o["filename"]: o["contentType"] for batch in traffic.ticket_requests for o in batch}
+    assert offered == {name: content_type for name, (_, content_type, _) in files.items()}
+    assert traffic.errors == []
 
 
 def test_leaving_mid_upload_warns_and_storage_errors_are_retried_then_offered_again(

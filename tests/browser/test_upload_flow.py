@@ -85,7 +85,9 @@ def test_sign_up_create_an_album_upload_three_files_and_see_the_results(
 
     # The text file is refused on the page, by its content: it never becomes a photo.
     refused = page.locator(".upload--failed", has_text="notes.jpg")
-    expect(refused).to_contain_text("Not a JPEG or PNG image (it looks like text)")
+    expect(refused).to_contain_text(
+        "Not a JPEG, PNG, WebP, HEIC or AVIF image (it looks like text)"
+    )
     cards = page.locator(".photo-card")
     expect(cards).to_have_count(3)
     tram = page.locator(".photo-card", has_text="lisbon-tram.jpg")
@@ -137,7 +139,9 @@ def test_files_of_the_wrong_type_or_size_are_refused_before_sending(
     page.set_input_files("#photo-files", [str(big), str(gif)])
     expect(page.locator(".upload--failed")).to_have_count(2)
     expect(page.locator(".upload", has_text="big.png")).to_contain_text("Larger than")
-    expect(page.locator(".upload", has_text="anim.gif")).to_contain_text("Not a JPEG or PNG image")
+    expect(page.locator(".upload", has_text="anim.gif")).to_contain_text(
+        "Not a JPEG, PNG, WebP, HEIC or AVIF image"
+    )
     expect(page.locator(".photo-card")).to_have_count(0)
     assert not album.photos.exists()
 

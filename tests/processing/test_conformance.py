@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from processing import conformance
-from tests.processing.images import exif_block, jpeg, orientation_card, stored_for
+from tests.processing.images import encode, exif_block, jpeg, orientation_card, stored_for
 
 UPRIGHT_ENTRY = {
     "format": "JPEG",
@@ -87,3 +87,34 @@ def test_each_mismatch_is_a_line_and_counts_as_failed(tmp_path: Path, turned_pho
 def test_the_command_exits_non_zero_on_failure(tmp_path: Path) -> None:
     write_corpus(tmp_path, [{"file": "x.jpg", "expected": {"outcome": "accept"}}], {"x.jpg": b""})
     assert conformance.main([str(tmp_path)]) == 1
+
+
+def test_supported_formats_are_held_to_their_outcome_when_supported(tmp_path: Path) -> None:
+    """A WebP the manifest says was refused for its format, and should be accepted once WebP is
+    supported, passes when accepted; a GIF, still unsupported, keeps its plain expectation."""
+    webp = encode(stored_for(orientation_card(600, 400), 6), "WEBP", exif=exif_block(orientation=6))
+    gif = encode(orientation_card(60, 40), "GIF")
+    refused = {"outcome": "reject", "reason": "unsupported-format"}
+    entries = [
+        {
+            **UPRIGHT_ENTRY,
+            "file": "phone.webp",
+            "format": "WEBP",
+            "datetime_original": None,
+            "make": None,
+            "model": None,
+            "file_size_bytes": len(webp),
+            "expected": refused,
+            "expected_when_supported": {"outcome": "accept", "reason": None},
+        },
+        {
+            "file": "anim.gif",
+            "format": "GIF",
+            "expected": refused,
+            "expected_when_supported": {"outcome": "accept", "reason": None},
+        },
+    ]
+    write_corpus(tmp_path, entries, {"phone.webp": webp, "anim.gif": gif})
+    lines, failed = run(tmp_path)
+    assert lines == ["2 passed, 0 failed"]
+    assert failed == 0

@@ -140,7 +140,7 @@ def test_record_result_keeps_the_rejection_reason_in_plain_words(media: Path) ->
     item = config().result_store().get_many(["0b5c3c4e-8a8f-4a65-9f53-2f1e6c1d2a90"])
     rejected = item["0b5c3c4e-8a8f-4a65-9f53-2f1e6c1d2a90"]
     assert rejected.rejection_reason == "unsupported-format"
-    assert rejected.message == "Not a JPEG or PNG image (it is a GIF file)"
+    assert rejected.message == "Not a JPEG, PNG, WebP, HEIC or AVIF image (it is a GIF file)"
 
 
 def test_transform_then_store_metadata_writes_what_the_results_item_holds(media: Path) -> None:

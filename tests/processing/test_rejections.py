@@ -44,23 +44,22 @@ def test_an_empty_file() -> None:
     ("data", "named"),
     [
         (encode(SMALL, "GIF"), "a GIF file"),
-        (encode(SMALL, "WEBP"), "a WEBP file"),
         (encode(SMALL, "TIFF"), "a TIFF file"),
         (encode(SMALL, "BMP"), "a BMP file"),
         (encode(SMALL, "PDF"), "a PDF file"),
-        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "a HEIC file"),
+        (b"\x00\x00\x00\x0cJXL \r\n\x87\n", "a JPEG XL file"),
     ],
 )
 def test_other_image_formats_whatever_their_name(data: bytes, named: str) -> None:
     refused = rejection(data)
     assert refused.reason is RejectionReason.UNSUPPORTED_FORMAT
-    assert refused.message == f"Not a JPEG or PNG image (it is {named})"
+    assert refused.message == f"Not a JPEG, PNG, WebP, HEIC or AVIF image (it is {named})"
 
 
 def test_text_disguised_as_a_jpeg() -> None:
     refused = rejection(b"person\nbicycle\ncar\n")
     assert refused.reason is RejectionReason.UNSUPPORTED_FORMAT
-    assert refused.message == "Not a JPEG or PNG image"
+    assert refused.message == "Not a JPEG, PNG, WebP, HEIC or AVIF image"
 
 
 @pytest.mark.parametrize("make_header", [jpeg_header_only, png_header_only])

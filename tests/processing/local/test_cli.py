@@ -30,5 +30,8 @@ def test_it_prints_status_reason_and_item_per_file(tmp_path: Path) -> None:
     item = json.loads("\n".join(lines[1:rejected_at]))
     assert item["cameraModel"] == "Canon EOS R6"
     assert [t["size"] for t in item["thumbnails"]] == [250, 1024]
-    assert lines[rejected_at] == f"{text}: REJECTED (unsupported-format: Not a JPEG or PNG image)"
+    assert (
+        lines[rejected_at]
+        == f"{text}: REJECTED (unsupported-format: Not a JPEG, PNG, WebP, HEIC or AVIF image)"
+    )
     assert json.loads("\n".join(lines[rejected_at + 1 :]))["status"] == "REJECTED"

@@ -81,7 +81,7 @@ def test_a_rejection_is_recorded_with_its_reason_and_never_retried(
     item = result(pipeline, key)
     assert item.status is Status.REJECTED
     assert item.rejection_reason == "unsupported-format"
-    assert item.message == "Not a JPEG or PNG image"
+    assert item.message == "Not a JPEG, PNG, WebP, HEIC or AVIF image"
     execution = pipeline.local_executions().get(item.execution_arn or "")
     assert execution is not None
     assert (execution.status, execution.error) == ("FAILED", "ImageRejected")
