@@ -137,7 +137,7 @@ def test_the_execution_page_shows_nested_json_once_readably(
 
     assert "\\&quot;" not in html  # no escaped quotes within a string
     assert "&quot;reason&quot;: &quot;unsupported-format&quot;" in html
-    assert "&quot;message&quot;: &quot;Not a JPEG or PNG image&quot;" in html
+    assert "&quot;message&quot;: &quot;Not a JPEG, PNG, WebP, HEIC or AVIF image&quot;" in html
 
 
 def test_the_execution_pages_breadcrumb_starts_at_albums(
@@ -161,7 +161,7 @@ def test_the_rejected_photo_page_gives_its_reason_once(
     run_worker_until_idle()
     html = alice_client.get(reverse("albums:photo", args=[photo_id])).content.decode()
     main = html[html.index("<main") : html.index("</main>")]
-    assert main.count("Not a JPEG or PNG image") == 1
+    assert main.count("Not a JPEG, PNG, WebP, HEIC or AVIF image") == 1
 
 
 @pytest.mark.parametrize("name", ["albums:photo", "albums:photo-delete", "albums:execution"])
