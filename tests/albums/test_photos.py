@@ -71,9 +71,13 @@ def test_the_gallery_shows_thumbnails_newest_first_a_page_at_a_time(
     html = alice_client.get(reverse("albums:detail", args=[alices_album.pk])).content.decode()
     assert html.index(second) < html.index(first)
     assert "/250.jpg?expires=" in html
-    assert "Canon EOS R6" in html
-    assert "openstreetmap.org/?mlat=38.71390" in html
-    assert "1 May 2026, 09:30" in html  # as the camera showed it, not converted to UTC (08:30)
+    assert 'alt="first.jpg"' in html
+    # A tile links to the photo page, which shows the details.
+    assert reverse("albums:photo", args=[first]) in html
+    details = alice_client.get(reverse("albums:photo", args=[first])).content.decode()
+    assert "Canon EOS R6" in details
+    assert "openstreetmap.org/?mlat=38.71390" in details
+    assert "1 May 2026, 09:30" in details  # as the camera showed it, not converted to UTC (08:30)
 
     for i in range(50):
         Photo.objects.create(album=alices_album, original_filename=f"filler-{i}.jpg")

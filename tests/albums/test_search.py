@@ -103,8 +103,9 @@ def test_each_term_is_indexed_once_per_photo(alice: User) -> None:
 
 @pytest.mark.usefixtures("alices_photos")
 def test_chips_show_counts_and_confidence_on_hover(alice_client: Client, alice: User) -> None:
-    holidays = Album.objects.get(owner=alice, name="Holidays")
-    html = alice_client.get(reverse("albums:detail", args=[holidays.pk])).content.decode()
+    # The chips are on the photo page; the gallery's tiles show the pictures alone.
+    crowd = Photo.objects.get(original_filename="crowd.jpg")
+    html = alice_client.get(reverse("albums:photo", args=[crowd.pk])).content.decode()
     assert 'Person <span class="chip__count">×7</span>' in html
     assert 'title="Person: 88% confident' in html
     rex = Photo.objects.get(original_filename="rex.jpg")

@@ -223,7 +223,6 @@ def test_types_come_from_the_content_not_the_name(
     expect(refused.get_by_role("button")).to_have_count(0)  # the file is the reason: no Retry
     card = page.locator(".photo-card", has_text="DSCF0001.MPO")
     expect(card.locator(".status")).to_have_text("Done", timeout=PIPELINE_TIMEOUT)
-    expect(card).to_contain_text("320 × 240")
     expect(page.locator(".photo-card")).to_have_count(1)
     expect(page.locator(".upload-summary")).to_contain_text("1 uploaded")
     expect(page.locator(".upload-summary")).to_contain_text("1 failed")
@@ -237,6 +236,10 @@ def test_types_come_from_the_content_not_the_name(
     page.set_viewport_size({"width": 375, "height": 740})
     expect(refused).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+
+    # Its first frame, as the photo page (where the details are) shows.
+    card.get_by_role("link").first.click()
+    expect(page.locator(".facts")).to_contain_text("320 × 240")
 
 
 def test_phone_formats_are_offered_as_what_they_are_and_processed(
