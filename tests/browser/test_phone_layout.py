@@ -179,7 +179,9 @@ def test_the_drop_zone_says_tap_on_a_touch_screen(
         log_in(page, nora)
         page.goto(f"/albums/{album.pk}/")
         zone = page.locator(".dropzone")
-        expect(zone.get_by_text("Tap to choose JPEG, PNG, WebP, HEIC or AVIF photos.")).to_be_visible()
+        expect(
+            zone.get_by_text("Tap to choose JPEG, PNG, WebP, HEIC or AVIF photos.")
+        ).to_be_visible()
         expect(zone.get_by_text("or click to choose")).to_be_hidden()
     finally:
         context.close()
@@ -187,7 +189,11 @@ def test_the_drop_zone_says_tap_on_a_touch_screen(
     try:
         log_in(page, nora)
         page.goto(f"/albums/{album.pk}/")
-        expect(page.get_by_text("Drop JPEG, PNG, WebP, HEIC or AVIF files here, or click to choose.")).to_be_visible()
-        expect(page.get_by_text("Tap to choose JPEG, PNG, WebP, HEIC or AVIF photos.")).to_be_hidden()
+        expect(
+            page.get_by_text("Drop JPEG, PNG, WebP, HEIC or AVIF files here, or click to choose.")
+        ).to_be_visible()
+        expect(
+            page.get_by_text("Tap to choose JPEG, PNG, WebP, HEIC or AVIF photos.")
+        ).to_be_hidden()
     finally:
         page.close()
