@@ -27,6 +27,7 @@ from albums.pipeline import (
     local_upload_signer,
     pipeline_config,
 )
+from albums.uploads import ACCEPTED_TYPES
 
 _FORM_OVERHEAD = 64 * 1024
 
@@ -77,6 +78,18 @@ def upload(request: HttpRequest, bucket: str) -> HttpResponse:
     return HttpResponse(status=204)
 
 
+# The types of what this bucket stores, by the extension tickets pin: the machine's own table
+# (mimetypes reads /etc/mime.types when there is one) may not know .heic or .avif, and S3 would
+# serve what the upload declared. image/heif and image/heic keep their own extensions.
+_TYPES_BY_EXTENSION = {extension: kind for kind, extension in ACCEPTED_TYPES.items()}
+
+
+def _content_type(key: str) -> str:
+    extension = key.rpartition(".")[2].lower()
+    known = _TYPES_BY_EXTENSION.get(extension) or mimetypes.guess_type(key)[0]
+    return known or "application/octet-stream"
+
+
 @login_not_required
 @require_http_methods(["GET", "HEAD"])
 def download(request: HttpRequest, bucket: str, key: str) -> HttpResponseBase:
@@ -96,7 +109,7 @@ def download(request: HttpRequest, bucket: str, key: str) -> HttpResponseBase:
         handle = pipeline_config().blob_store().open(key)
     except (BlobNotFound, ValueError):
         return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
-    content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+    content_type = _content_type(key)
     response = FileResponse(handle, content_type=content_type)
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
