@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,6 +69,30 @@ ADDED_COLUMNS = (
 )
 
 
+# How long a new connection keeps trying to enter WAL mode while others create the file.
+WAL_SETUP_SECONDS = 30.0
+
+
+def _enter_wal_mode(connection: sqlite3.Connection) -> None:
+    """Switch to WAL, retrying while another connection holds the lock.
+
+    Switching journal modes needs an exclusive lock and SQLite answers SQLITE_BUSY at once, without
+    calling the busy handler, when two connections open a brand-new file together (a worker and the
+    web server at first start, or two threads); so the wait is ours to do.
+    """
+    deadline = time.monotonic() + WAL_SETUP_SECONDS
+    pause = 0.005
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.25)
+
+
 class LocalDatabase:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -94,7 +119,7 @@ class LocalDatabase:
         connection = getattr(self._local, "connection", None)
         if connection is None:
             connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
+            _enter_wal_mode(connection)
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.row_factory = sqlite3.Row
             self._local.connection = connection

@@ -179,7 +179,7 @@ def test_of_two_concurrent_puts_of_one_key_exactly_one_stores_and_announces(
     pipeline: PipelineConfig,
 ) -> None:
     key = str(UploadKey("7", "3", str(uuid.uuid4()), "jpg"))
-    start = threading.Barrier(2)
+    start = threading.Barrier(2, timeout=60)  # a thread that fails early must not strand the other
     outcomes: list[str] = []
 
     def put(data: bytes) -> None:
@@ -192,7 +192,9 @@ def test_of_two_concurrent_puts_of_one_key_exactly_one_stores_and_announces(
         else:
             outcomes.append(data.decode())
 
-    threads = [threading.Thread(target=put, args=(data,)) for data in (b"first", b"second")]
+    threads = [
+        threading.Thread(target=put, args=(data,), daemon=True) for data in (b"first", b"second")
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,27 @@ def test_an_existing_database_gains_the_worker_column_in_place(tmp_path: Path) -
     LocalDatabase(path)  # opening it again changes nothing
     columns = [row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(jobs)")]
     assert columns.count("worker_pid") == 1
+
+
+def test_many_connections_opening_a_new_database_together_all_succeed(tmp_path: Path) -> None:
+    """The web server and workers first start together: none may fail on the journal-mode switch."""
+    for attempt in range(40):  # the race is narrow; a few dozen fresh files made it fail reliably
+        path = tmp_path / f"pipeline-{attempt}.sqlite3"
+        start = threading.Barrier(8, timeout=60)
+        errors: list[BaseException] = []
+
+        def open_database(path: Path = path, start: threading.Barrier = start) -> None:
+            start.wait()
+            try:
+                LocalDatabase(path)
+            except BaseException as error:  # noqa: BLE001 - collected and reported below
+                errors.append(error)
+
+        threads = [threading.Thread(target=open_database, daemon=True) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert errors == []
+        mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
+        assert mode == "wal"
