@@ -100,11 +100,15 @@ def test_many_connections_opening_a_new_database_together_all_succeed(tmp_path: 
         start = threading.Barrier(8, timeout=60)
         errors: list[BaseException] = []
 
-        def open_database(path: Path = path, start: threading.Barrier = start) -> None:
+        def open_database(
+            path: Path = path,
+            start: threading.Barrier = start,
+            errors: list[BaseException] = errors,
+        ) -> None:
             start.wait()
             try:
                 LocalDatabase(path)
-            except BaseException as error:  # noqa: BLE001 - collected and reported below
+            except BaseException as error:  # collected and reported by the assert below
                 errors.append(error)
 
         threads = [threading.Thread(target=open_database, daemon=True) for _ in range(8)]
