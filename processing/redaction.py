@@ -10,7 +10,8 @@ chunk that changed is computed again.
 
 Fail closed: `redact_gps` reads the result back with the pipeline's own metadata reader and
 raises `LocationNotRemovable` if a position can still be read (EXIF in a place the walk did not
-reach, such as ImageMagick's hex-text PNG profile), so a caller never serves a located file.
+reach, such as ImageMagick's hex-text PNG profile), and so does a compressed PNG text chunk
+holding XMP GPS properties, so a caller never serves a located file.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from processing.rejections import ImageRejected
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
 _MAX_ENTRIES = 1024
+_MAX_TEXT_BYTES = 1024 * 1024  # as Pillow's PngImagePlugin.MAX_TEXT_CHUNK
 _EXIF_PREFIX = re.compile(rb"Exif\x00\x00(?=II\*\x00|MM\x00\*)")
 _XMP_PACKET = re.compile(rb"<x:xmpmeta\b.*?</x:xmpmeta\s*>", re.DOTALL)
 # A GPS property in any namespace prefix (exif:GPSLatitude, exifEX:GPS...), as an attribute of
@@ -48,6 +50,8 @@ def redact_gps(data: bytes) -> bytes:
         _blank_xmp_gps(out, packet.start(), packet.end())
     if data.startswith(_PNG_SIGNATURE):
         _fix_png_crcs(out, data)
+        if _compressed_png_text_names_gps(out):
+            raise LocationNotRemovable("a compressed PNG text chunk holds GPS properties")
     redacted = bytes(out)
     try:
         still_located = extract_metadata(redacted).gps is not None
@@ -137,14 +141,46 @@ def _blank_xmp_gps(out: bytearray, begin: int, finish: int) -> None:
             out[begin + match.start() : begin + match.end()] = b" " * (match.end() - match.start())
 
 
-def _fix_png_crcs(out: bytearray, original: bytes) -> None:
-    """A new CRC for every chunk whose bytes the redaction changed."""
+def _png_chunks(data: bytes | bytearray) -> list[tuple[bytes, int, int]]:
+    """(type, body start, body end) of each whole chunk."""
+    chunks = []
     pos = len(_PNG_SIGNATURE)
-    while pos + 12 <= len(out):
-        length = struct.unpack_from(">I", out, pos)[0]
-        end = pos + 12 + length
-        if end > len(out):
-            return
-        if out[pos + 4 : end - 4] != original[pos + 4 : end - 4]:
-            struct.pack_into(">I", out, end - 4, zlib.crc32(out[pos + 4 : end - 4]))
-        pos = end
+    while pos + 12 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, pos)
+        if pos + 12 + length > len(data):
+            break
+        chunks.append((kind, pos + 8, pos + 8 + length))
+        pos += 12 + length
+    return chunks
+
+
+def _compressed_png_text_names_gps(data: bytearray) -> bool:
+    """Whether a compressed zTXt or iTXt chunk (XMP may be stored so) holds a GPS property: its
+    bytes cannot be blanked in place, and the read-back sees EXIF only. Inflated up to the PNG
+    readers' own limit for one text chunk; a larger one counts as holding one (fail closed)."""
+    for kind, body, end in _png_chunks(data):
+        chunk = bytes(data[body:end])
+        if kind == b"zTXt":
+            compressed = chunk.partition(b"\x00")[2][1:]
+        elif kind == b"iTXt":
+            rest = chunk.partition(b"\x00")[2]
+            if rest[:1] != b"\x01":
+                continue  # uncompressed: blanked in place with the other XMP
+            compressed = rest[2:].split(b"\x00", 2)[-1]
+        else:
+            continue
+        inflater = zlib.decompressobj()
+        try:
+            text = inflater.decompress(compressed, _MAX_TEXT_BYTES + 1)
+        except zlib.error:
+            continue  # unreadable to every reader too
+        if len(text) > _MAX_TEXT_BYTES or re.search(rb"[\w.-]+:GPS", text):
+            return True
+    return False
+
+
+def _fix_png_crcs(out: bytearray, original: bytes) -> None:
+    """A new CRC for every chunk whose bytes the redaction changed (its type and body)."""
+    for _, body, end in _png_chunks(out):
+        if out[body - 4 : end] != original[body - 4 : end]:
+            struct.pack_into(">I", out, end, zlib.crc32(out[body - 4 : end]))

@@ -132,3 +132,17 @@ def test_a_position_it_cannot_reach_is_refused_not_served() -> None:
     assert extract_metadata(data).gps is not None
     with pytest.raises(LocationNotRemovable):
         redact_gps(data)
+
+
+def test_xmp_gps_in_a_compressed_png_chunk_is_refused_not_served() -> None:
+    compressed = zlib.compress(XMP_ATTRIBUTES)
+    chunk = png_chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x01\x00\x00\x00" + compressed)
+    data = insert_png_chunk(encode(orientation_card(), "PNG"), chunk, before=b"IDAT")
+    with pytest.raises(LocationNotRemovable):
+        redact_gps(data)
+
+
+def test_compressed_png_text_without_gps_is_served() -> None:
+    chunk = png_chunk(b"zTXt", b"Comment\x00\x00" + zlib.compress(b"A tram in Alfama"))
+    data = insert_png_chunk(encode(orientation_card(), "PNG"), chunk, before=b"IDAT")
+    assert redact_gps(data) == data
