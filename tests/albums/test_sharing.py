@@ -532,3 +532,15 @@ def test_the_derivatives_a_share_serves_carry_no_metadata(
         image = Image.open(io.BytesIO(body))
         assert not image.getexif()
         assert not {"exif", "icc_profile", "xmp", "comment"} & set(image.info)
+
+
+def test_an_album_shared_with_several_people_is_listed_once_for_each(
+    alice: User, bob: User, charlie: User, charlie_client: Client, alices_album: Album
+) -> None:
+    second = Album.objects.create(owner=alice, name="Porto")
+    for album in (alices_album, second):
+        for person in (bob, charlie):
+            AlbumShare.objects.create(album=album, recipient=person)
+    listing = charlie_client.get(reverse("albums:list")).content.decode()
+    for album in (alices_album, second):
+        assert listing.count(reverse("albums:shared-album", args=[album.pk])) == 1
