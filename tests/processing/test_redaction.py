@@ -146,3 +146,20 @@ def test_compressed_png_text_without_gps_is_served() -> None:
     chunk = png_chunk(b"zTXt", b"Comment\x00\x00" + zlib.compress(b"A tram in Alfama"))
     data = insert_png_chunk(encode(orientation_card(), "PNG"), chunk, before=b"IDAT")
     assert redact_gps(data) == data
+
+
+def test_both_pictures_of_an_mpo_lose_their_position() -> None:
+    out = io.BytesIO()
+    second = orientation_card(300, 200)
+    orientation_card().save(
+        out, "MPO", save_all=True, append_images=[second], exif=located_exif().tobytes()
+    )
+    data = out.getvalue()
+    before = Image.open(io.BytesIO(data))
+    before.seek(1)
+    assert TAG_GPS_IFD in before.getexif()  # the second picture carries its own EXIF
+    after = Image.open(io.BytesIO(redact_gps(data)))
+    for frame in range(after.n_frames):
+        after.seek(frame)
+        assert TAG_GPS_IFD not in after.getexif()
+        assert after.getexif()[0x010F] == "Canon"
