@@ -544,3 +544,18 @@ def test_an_album_shared_with_several_people_is_listed_once_for_each(
     listing = charlie_client.get(reverse("albums:list")).content.decode()
     for album in (alices_album, second):
         assert listing.count(reverse("albums:shared-album", args=[album.pk])) == 1
+
+
+def test_link_pages_stay_out_of_caches_and_search_engines_and_send_no_referrer_away(
+    alices_album: Album, located: dict[str, Photo]
+) -> None:
+    token = make_link(alices_album)
+    for url in (
+        reverse("albums:link-gallery", args=[token]),
+        reverse("albums:link-photo", args=[token, located["tram.jpg"].pk]),
+    ):
+        response = Client().get(url)
+        assert response["Cache-Control"] == "private, no-store"
+        assert response["X-Robots-Tag"] == "noindex, nofollow"
+        # The token is in the page's URL: images from S3 (another origin) must not see it.
+        assert response["Referrer-Policy"] == "same-origin"
