@@ -18,7 +18,6 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -159,13 +158,21 @@ def _gallery(
     request: HttpRequest, album: Album, photo_url: str, context: dict[str, object]
 ) -> HttpResponse:
     """``photo_url`` has "00000000-0000-0000-0000-000000000000" where each photo's id goes."""
-    page = Paginator(sharing.shared_photos(album), PHOTOS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    tiles = [Tile(photo, photo_url.replace(str(UUID(int=0)), str(photo.id))) for photo in page]
+    after = request.GET.get("after")
+    page = sharing.gallery_page(album, after=after, size=PHOTOS_PER_PAGE)
+    tiles = [
+        Tile(photo, photo_url.replace(str(UUID(int=0)), str(photo.id))) for photo in page.photos
+    ]
     for tile in tiles:
         tile.photo.album = album
-    context = {**context, "album": album, "page": page, "tiles": tiles}
+    context = {
+        **context,
+        "album": album,
+        "tiles": tiles,
+        "older": page.older,
+        "is_first_page": not after,
+        "photo_count": sharing.shared_photos(album).count(),
+    }
     return _read_only(render(request, "albums/shared_album.html", context))
 
 

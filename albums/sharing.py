@@ -9,7 +9,8 @@ metadata-free thumbnails, and, for a link that allows it, the original with its 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -108,6 +109,44 @@ def album_share_remove(*, share: AlbumShare) -> None:
 def shared_photos(album: Album) -> PhotoQuerySet:
     """A shared album's photos as its gallery lists them: Done only, newest first."""
     return Photo.objects.in_album(album).finished().newest_first()
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class GalleryPage:
+    photos: list[Photo]
+    older: str | None  # the cursor of the next page, None on the last
+
+
+def _cursor(photo: Photo) -> str:
+    """A page's position: its last photo's time in microseconds and its id (exact, URL-safe)."""
+    return f"{(photo.created_at - _EPOCH) // timedelta(microseconds=1)}_{photo.pk}"
+
+
+def _position(cursor: str) -> tuple[datetime, UUID] | None:
+    micros, _, photo_id = cursor.partition("_")
+    try:
+        return _EPOCH + timedelta(microseconds=int(micros)), UUID(photo_id)
+    except (ValueError, OverflowError):
+        return None
+
+
+def gallery_page(album: Album, *, after: str | None, size: int) -> GalleryPage:
+    """``size`` Done photos older than the cursor ``after`` (from the newest without one or with
+    a malformed one). Keyset paging on (created_at, pk): a page deep in a 10,000-photo album
+    costs what the first costs, where an OFFSET reads every photo before it."""
+    photos = shared_photos(album)
+    position = _position(after) if after else None
+    if position is not None:
+        moment, photo_id = position
+        photos = photos.filter(created_at__lt=moment) | photos.filter(
+            created_at=moment, pk__lt=photo_id
+        )
+    found = list(photos.newest_first()[: size + 1])
+    older = _cursor(found[size - 1]) if len(found) > size else None
+    return GalleryPage(photos=found[:size], older=older)
 
 
 def neighbours(photo: Photo) -> tuple[Photo | None, Photo | None]:
