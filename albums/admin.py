@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from albums.models import Album, Photo
+from albums.models import Album, AlbumShare, Photo, ShareLink
 
 
 @admin.register(Album)
@@ -15,3 +15,17 @@ class PhotoAdmin(admin.ModelAdmin):
     list_display = ("original_filename", "album", "status", "created_at")
     list_filter = ("status",)
     raw_id_fields = ("album",)
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(admin.ModelAdmin):
+    # The token is not stored; its digest opens nothing, so the admin shows only the settings.
+    list_display = ("album", "created_at", "expires_at", "revoked_at", "allow_download_original")
+    exclude = ("token_digest",)
+    raw_id_fields = ("album",)
+
+
+@admin.register(AlbumShare)
+class AlbumShareAdmin(admin.ModelAdmin):
+    list_display = ("album", "recipient", "created_at")
+    raw_id_fields = ("album", "recipient")

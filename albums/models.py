@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
@@ -22,6 +25,10 @@ ALBUM_NAME_MAX_LENGTH = 100
 class AlbumQuerySet(models.QuerySet["Album"]):
     def owned_by(self, user: User) -> AlbumQuerySet:
         return self.filter(owner=user)
+
+    def shared_with(self, user: User) -> AlbumQuerySet:
+        """Albums another account shared with ``user`` by e-mail (view only)."""
+        return self.filter(account_shares__recipient=user)
 
     def with_photo_stats(self) -> AlbumQuerySet:
         """Adds ``photo_count``, ``last_change`` (the album's own edit or its newest photo) and
@@ -75,6 +82,10 @@ class PhotoQuerySet(models.QuerySet["Photo"]):
 
     def in_album(self, album: Album) -> PhotoQuerySet:
         return self.filter(album=album)
+
+    def finished(self) -> PhotoQuerySet:
+        """Done photos: the only ones a share shows (they have their thumbnails)."""
+        return self.filter(status=Photo.Status.SUCCEEDED)
 
     def newest_first(self) -> PhotoQuerySet:
         """The gallery's and the search's order; the pk settles photos of the same instant."""
@@ -281,3 +292,83 @@ class PhotoLabel(models.Model):
 
     def __str__(self) -> str:
         return self.term
+
+
+# 32 bytes: 256 random bits, twice the issue's minimum, 43 URL-safe characters.
+SHARE_TOKEN_BYTES = 32
+
+
+def share_token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ShareLinkQuerySet(models.QuerySet["ShareLink"]):
+    def active(self, now: datetime | None = None) -> ShareLinkQuerySet:
+        """Neither revoked nor expired."""
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+    def for_token(self, token: str) -> ShareLinkQuerySet:
+        """The link with this token, by exact lookup of its digest (the token is not stored)."""
+        return self.filter(token_digest=share_token_digest(token))
+
+
+class ShareLink(models.Model):
+    """A secret link to a read-only view of an album, for anyone who has it.
+
+    Only the SHA-256 of the token is stored, not the token: the database (its backups, replicas,
+    an admin's screen) then holds nothing that opens an album, and a leaked row is no link. The
+    price is that the owner can copy a link only when it is made; a lost link is revoked and
+    replaced. The token has 256 random bits, so an unsalted fast hash is as strong as the token.
+    """
+
+    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="share_links")
+    token_digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    allow_download_original = models.BooleanField(default=False)
+    # Only with allow_download_original: originals are served with their GPS unless this is set.
+    keep_gps_in_originals = models.BooleanField(default=False)
+
+    objects: ClassVar[ShareLinkQuerySet] = ShareLinkQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+
+    def __str__(self) -> str:
+        return f"Share link {self.pk} of {self.album_id}"
+
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_urlsafe(SHARE_TOKEN_BYTES)
+
+    def is_active(self, now: datetime | None = None) -> bool:
+        now = now or timezone.now()
+        expired = self.expires_at is not None and self.expires_at <= now
+        return self.revoked_at is None and not expired
+
+    @property
+    def serves_gps(self) -> bool:
+        return self.allow_download_original and self.keep_gps_in_originals
+
+
+class AlbumShare(models.Model):
+    """An album shared with another account, by its e-mail address: view only."""
+
+    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="account_shares")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="albums_shared_with_me"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("created_at", "pk")
+        constraints = (
+            models.UniqueConstraint("album", "recipient", name="album_share_unique_recipient"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.album_id} shared with {self.recipient_id}"

@@ -24,6 +24,7 @@ from processing.local.bucket import KeyAlreadyStored
 from processing.local.s3_events import object_created
 from processing.ports import BlobNotFound
 from processing.recognition.labels import Label
+from processing.redaction import LocationNotRemovable, redact_gps
 from processing.results import ResultItem, Status
 from processing.runtime import PipelineConfig
 from processing.validation import Limits
@@ -34,6 +35,7 @@ __all__ = [
     "BlobNotFound",
     "KeyAlreadyStored",
     "Label",
+    "LocationNotRemovable",
     "ResultItem",
     "Status",
     "UploadKey",
@@ -41,6 +43,7 @@ __all__ = [
     "announce_upload",
     "local_upload_signer",
     "pipeline_config",
+    "redact_gps",
     "storage_origin",
     "upload_signer",
 ]

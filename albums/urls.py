@@ -1,6 +1,6 @@
 from django.urls import path
 
-from albums import photo_views, views
+from albums import photo_views, share_views, views
 
 app_name = "albums"
 
@@ -11,6 +11,37 @@ urlpatterns = [
     path("albums/<int:album_id>/delete/", views.album_delete, name="delete"),
     path("albums/<int:album_id>/uploads/", photo_views.upload_ticket, name="upload-ticket"),
     path("albums/<int:album_id>/changes/", photo_views.album_changes, name="changes"),
+    path("albums/<int:album_id>/share/", share_views.album_share, name="share"),
+    path(
+        "albums/<int:album_id>/share/links/",
+        share_views.share_link_create,
+        name="share-link-create",
+    ),
+    path(
+        "albums/<int:album_id>/share/links/<int:link_id>/revoke/",
+        share_views.share_link_revoke,
+        name="share-link-revoke",
+    ),
+    path("albums/<int:album_id>/share/people/", share_views.album_share_add, name="share-add"),
+    path(
+        "albums/<int:album_id>/share/people/<int:share_id>/remove/",
+        share_views.album_share_remove,
+        name="share-remove",
+    ),
+    path("shared/albums/<int:album_id>/", share_views.shared_album, name="shared-album"),
+    path(
+        "shared/albums/<int:album_id>/photos/<uuid:photo_id>/",
+        share_views.shared_photo,
+        name="shared-photo",
+    ),
+    # A secret link: no login. The token is 43 URL-safe characters; anything else is a 404.
+    path("s/<str:token>/", share_views.link_gallery, name="link-gallery"),
+    path("s/<str:token>/photos/<uuid:photo_id>/", share_views.link_photo, name="link-photo"),
+    path(
+        "s/<str:token>/photos/<uuid:photo_id>/original/",
+        share_views.link_original,
+        name="link-original",
+    ),
     path("search/", views.photo_search, name="search"),
     path("photos/<uuid:photo_id>/", photo_views.photo_detail, name="photo"),
     path("photos/<uuid:photo_id>/delete/", photo_views.photo_delete_view, name="photo-delete"),

@@ -39,7 +39,15 @@ def album_list(request: AuthenticatedRequest) -> HttpResponse:
         messages.success(request, f"Album “{album.name}” created.")
         return redirect("albums:detail", album_id=album.pk)
     albums = Album.objects.owned_by(request.user).with_photo_stats().order_by("-last_change")
-    return render(request, "albums/album_list.html", {"albums": albums, "form": form})
+    # Albums other accounts shared with this one, newest share first (select_related: the
+    # owner's address is shown on each card).
+    shared = (
+        Album.objects.shared_with(request.user)
+        .select_related("owner")
+        .order_by("-account_shares__created_at", "-pk")
+    )
+    context = {"albums": albums, "shared_albums": shared, "form": form}
+    return render(request, "albums/album_list.html", context)
 
 
 @require_http_methods(["GET"])

@@ -18,7 +18,7 @@ from django.core.mail import EmailMessage
 from playwright.sync_api import ConsoleMessage, Page, Response, expect
 
 from accounts.models import User
-from albums.models import Album, Photo
+from albums.models import Album, AlbumShare, Photo
 from photoshare.csp import content_security_policy
 from processing.local.worker import work_once
 from processing.runtime import config
@@ -254,6 +254,34 @@ def test_a_signed_in_persons_pages_break_no_policy(
     visit(page, "/accounts/password/change/")
     visit(page, "/accounts/email/")  # allauth's page with its own scripts
     visit(page, "/accounts/reauthenticate/")
+
+    # Sharing: the Share page with a new link and a person, the link's gallery and photo page,
+    # and an album another account shared with lena.
+    make_user("sam@example.com")
+    visit(page, f"/albums/{lisbon.pk}/share/")
+    page.get_by_label("Allow downloading the originals").check()
+    page.get_by_role("button", name="Create a link").click()
+    expect(page.locator("#new-link-url")).to_be_visible()
+    page.get_by_role("button", name="Copy").click()
+    expect(page.locator("[data-copy-status]")).not_to_be_empty()
+    settle(page)
+    link = page.locator("#new-link-url").input_value()
+    page.get_by_label("E-mail address").fill("sam@example.com")
+    page.get_by_role("button", name="Share", exact=True).click()
+    expect(page.locator(".share-list__email")).to_have_text("sam@example.com")
+    settle(page)
+    visit(page, link)
+    visit(page, f"{link}photos/{photos['tram.jpg'].id}/")
+    page.keyboard.press("ArrowRight")  # shared-photo.js follows the Older link, if any
+    settle(page)
+    olga = make_user("olga@example.com")
+    olgas = Album.objects.create(owner=olga, name="Olga's")
+    AlbumShare.objects.create(album=olgas, recipient=lena)
+    shared = finished_photo(olgas, "olga.jpg", [DOG])
+    visit(page, "/albums/")
+    visit(page, f"/shared/albums/{olgas.pk}/")
+    visit(page, f"/shared/albums/{olgas.pk}/photos/{shared.id}/")
+    visit(page, "/s/not-a-link/", status=404)
 
     visit(page, "/admin/")
     for path in ("albums/album/", "albums/photo/", "accounts/user/"):
