@@ -54,8 +54,8 @@ def position(photos: QuerySet[Photo], photo: Photo) -> int:
 
 
 def _order_of(photos: QuerySet[Photo]) -> list[_Key]:
-    ordering = list(photos.query.order_by)
-    if not ordering or not all(isinstance(field, str) for field in ordering):
+    ordering = [field for field in photos.query.order_by if isinstance(field, str)]
+    if not ordering or len(ordering) != len(photos.query.order_by):
         raise ValueError("Neighbours need a queryset ordered by field or annotation names")
     keys = [_Key(field.lstrip("-"), field.startswith("-")) for field in ordering]
     if keys[-1].name not in ("pk", "id"):
