@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import Settings
 
 from albums import photo_views, views
 from albums.models import Album, Photo
@@ -239,3 +241,27 @@ def test_a_heic_original_is_never_offered_for_zooming(
     assert "data-original=" not in heic_page
     assert "The original is HEIC, which browsers cannot show" in heic_page
     assert "Download original" in heic_page
+
+
+def test_in_aws_mode_the_viewer_shows_and_preloads_presigned_s3_images(
+    alice_client: Client,
+    alices_album: Album,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Presigning is local computation: credentials are needed, S3 is not.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    settings.PHOTOSHARE_BACKEND = "aws"
+    settings.PHOTOSHARE_AWS_REGION = "eu-west-1"
+    older, newer = photos_at(alices_album, [0, 10])
+    for photo in (older, newer):
+        key = f"private/{alices_album.owner_id}/resized/{photo.id}/1024.jpg"
+        Photo.objects.filter(pk=photo.pk).update(
+            format="JPEG", thumbnails=[{"size": 1024, "key": key, "width": 1024, "height": 768}]
+        )
+    html = unescape(alice_client.get(reverse("albums:photo", args=[newer.id])).content.decode())
+    s3 = r"https://[^\"]+\.s3\.[^\"]+amazonaws\.com/"
+    assert re.search(rf'<img class="viewer__image" src="{s3}[^"]*/{newer.id}/1024\.jpg\?', html)
+    assert re.search(rf'data-original="{s3}[^"]*/uploads/[^"]*/{newer.id}\.jpg\?', html)
+    assert re.search(rf'data-preview="{s3}[^"]*/{older.id}/1024\.jpg\?', html)

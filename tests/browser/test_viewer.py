@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Request, expect
 from accounts.models import User
 from albums.models import Album, Photo
 from albums.outcomes import refresh_photos
+from albums.views import PHOTOS_PER_PAGE
 from processing.local.worker import work_once
 from processing.runtime import config
 from tests.albums.photo_helpers import run_worker_until_idle, upload
@@ -233,3 +234,39 @@ def test_a_photo_still_processing_says_so_in_the_viewer(page: Page, trip: Trip) 
     expect(page.locator(".viewer__image")).to_have_count(0)
     page.keyboard.press("ArrowRight")  # the newest photo is next: the waiting one is newer
     expect(page).to_have_url(photo_url(trip.newest))
+
+
+def test_escape_returns_to_where_the_grid_was_or_to_the_page_of_the_photo_reached(
+    page: Page, transactional_db: None
+) -> None:
+    wim = make_user("wim@example.com")
+    album = Album.objects.create(owner=wim, name="Burst")
+    Photo.objects.bulk_create(
+        Photo(album=album, original_filename=f"burst-{i:02}.jpg", status=Photo.Status.SUCCEEDED)
+        for i in range(PHOTOS_PER_PAGE + 2)
+    )
+    in_order = list(album.photos.newest_first())
+    page.set_viewport_size({"width": 375, "height": 740})
+    log_in(page, wim)
+    page.goto(f"/albums/{album.pk}/")
+    # Far down the first page: Escape after a few photos comes back to the same place.
+    tile = page.locator(f"#photo-{in_order[40].id}")
+    tile.scroll_into_view_if_needed()
+    scrolled = page.evaluate("window.scrollY")
+    assert scrolled > 1000
+    tile.get_by_role("link").click()
+    expect(page).to_have_url(photo_url(in_order[40]))
+    page.keyboard.press("ArrowRight")
+    expect(page).to_have_url(photo_url(in_order[41]))
+    page.keyboard.press("Escape")
+    expect(page).to_have_url(re.compile(rf"/albums/{album.pk}/$"))
+    page.wait_for_function(f"Math.abs(window.scrollY - {scrolled}) < 50")
+
+    # Past the page's last photo: Escape opens the page that shows the one on screen.
+    page.locator(f"#photo-{in_order[PHOTOS_PER_PAGE - 1].id}").get_by_role("link").click()
+    page.keyboard.press("ArrowRight")
+    expect(page).to_have_url(photo_url(in_order[PHOTOS_PER_PAGE]))
+    page.keyboard.press("Escape")
+    last = in_order[PHOTOS_PER_PAGE]
+    expect(page).to_have_url(re.compile(rf"/albums/{album.pk}/\?page=2#photo-{last.id}$"))
+    expect(page.locator(f"#photo-{last.id}")).to_be_in_viewport()
