@@ -14,6 +14,7 @@
   const PAGE_FRESH_MS = 8000;
   const pages = new Map(); // url -> {at, doc: Promise<Document>}
   let switching = false;
+  let popWaiting = false; // a history move arrived during a switch
   let zoomed = false;
   let shownAt = ""; // the path and query of the photo on screen
 
@@ -43,7 +44,12 @@
   // Shows the photo at url in place; push adds a history entry (keys, swipes, buttons), popstate
   // does not. Anything unexpected falls back to loading the page the ordinary way.
   async function show(url, push, preview) {
-    if (switching) return;
+    if (switching) {
+      // Back or Forward while a photo was coming: shown once that one is in (keys and swipes
+      // meanwhile are dropped, as a held key would otherwise queue photo after photo).
+      if (!push) popWaiting = true;
+      return;
+    }
     switching = true;
     try {
       const doc = await fetchPage(url);
@@ -70,6 +76,10 @@
       location.assign(url);
     } finally {
       switching = false;
+    }
+    if (popWaiting) {
+      popWaiting = false;
+      if (location.pathname + location.search !== shownAt) show(location.href, false);
     }
   }
 

@@ -203,6 +203,36 @@ def test_swipes_move_on_a_touch_screen(touch_page: Page, trip: Trip) -> None:
     expect(page.get_by_role("img", name="middle.jpg")).to_be_visible()
 
 
+def pinch(page: Page, x: int, y: int, spread: range) -> None:
+    """Two fingers moving apart, as Chromium's input pipeline delivers them."""
+    cdp = page.context.new_cdp_session(page)
+
+    def fingers(half: int) -> list[dict[str, int]]:
+        return [{"x": x - half, "y": y, "id": 1}, {"x": x + half, "y": y, "id": 2}]
+
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": fingers(spread[0])})
+    for half in spread[1:]:
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": fingers(half)})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def test_a_pinch_brings_the_original_in_place_of_the_preview(touch_page: Page, trip: Trip) -> None:
+    page = touch_page
+    log_in(page, trip.owner)
+    page.goto(f"/photos/{trip.middle.id}/")
+    image = page.get_by_role("img", name="middle.jpg")
+    expect(image).to_have_js_property("complete", True)
+    width = image.evaluate("img => img.getBoundingClientRect().width")
+    pinch(page, 180, 300, range(20, 160, 5))
+    expect(image).to_have_attribute("src", re.compile(rf"/{trip.middle.id}\.jpg\?"))
+    expect(image).to_have_js_property("naturalWidth", 1600)
+    # The same place on the page, sharper: the browser's own zoom does the enlarging.
+    assert image.evaluate("img => img.getBoundingClientRect().width") == width
+    assert page.evaluate("visualViewport.scale") > 1.2
+    expect(page).to_have_url(photo_url(trip.middle))
+
+
 def test_tapping_a_label_outlines_it_and_searching_is_its_own_link(
     touch_page: Page, trip: Trip
 ) -> None:
