@@ -300,3 +300,19 @@ def test_escape_returns_to_where_the_grid_was_or_to_the_page_of_the_photo_reache
     last = in_order[PHOTOS_PER_PAGE]
     expect(page).to_have_url(re.compile(rf"/albums/{album.pk}/\?page=2#photo-{last.id}$"))
     expect(page.locator(f"#photo-{last.id}")).to_be_in_viewport()
+
+
+def test_without_javascript_the_viewer_is_links(
+    browser: Browser, live_server: object, trip: Trip
+) -> None:
+    context = browser.new_context(base_url=str(live_server), java_script_enabled=False)
+    page = context.new_page()
+    log_in(page, trip.owner)
+    page.goto(f"/photos/{trip.newest.id}/")
+    expect(page.get_by_role("img", name="newest.jpg")).to_be_visible()
+    expect(page.get_by_role("button", name="Zoom in")).to_be_hidden()  # zooming needs the script
+    page.get_by_role("link", name="Next photo").click()
+    expect(page).to_have_url(photo_url(trip.middle))
+    page.get_by_role("link", name="Close: back to Trip").click()
+    expect(page).to_have_url(re.compile(rf"/albums/{trip.album.pk}/#photo-{trip.middle.id}$"))
+    context.close()
