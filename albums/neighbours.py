@@ -79,4 +79,8 @@ def _beyond(keys: list[_Key], values: list[Any], *, forward: bool) -> Q:
         greater = key.descending != forward  # the next row has a smaller value when descending
         alternatives.append(equal_so_far & Q(**{f"{key.name}__{'gt' if greater else 'lt'}": value}))
         equal_so_far &= Q(**{key.name: value})
-    return reduce(operator.or_, alternatives)
+    # The same bound on the first key alone, implied by the alternatives: an index on it (the
+    # album's (album, created_at)) can seek there rather than filter every row before it.
+    first, greater = keys[0], keys[0].descending != forward
+    seek = Q(**{f"{first.name}__{'gte' if greater else 'lte'}": values[0]})
+    return seek & reduce(operator.or_, alternatives)
