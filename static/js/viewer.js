@@ -186,6 +186,10 @@
         pinned = pinned === label ? null : label;
         for (const other of chips) other.setAttribute("aria-pressed", String(other.dataset.label === pinned));
         outline(pinned);
+        // On a phone the chips are below the picture: bring the outline into view, moving as
+        // little as possible so the chips stay in sight where the screen allows.
+        const first = boxes.find((box) => box.dataset.label === pinned);
+        if (first) first.scrollIntoView({ block: "nearest", behavior: "smooth" });
       });
       chip.addEventListener("pointerenter", (event) => {
         if (event.pointerType === "mouse") outline(label);

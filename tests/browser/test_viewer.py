@@ -246,7 +246,7 @@ def test_tapping_a_label_outlines_it_and_searching_is_its_own_link(
     expect(box).to_have_class("label-box label-box--on")
     expect(chip).to_have_attribute("aria-pressed", "true")
     expect(page).to_have_url(photo_url(trip.middle))  # still here
-    assert box.bounding_box() is not None
+    expect(box).to_be_in_viewport()  # the chips are below the picture: it comes into sight
     chip.tap()  # a second tap takes the outline away
     expect(box).to_have_class("label-box")
     page.get_by_role("link", name="Search for Dog").tap()
