@@ -53,6 +53,7 @@
     switching = true;
     try {
       const doc = await fetchPage(url);
+      pages.delete(url); // its nodes move into this document: a copy is never shown twice
       const nextViewer = doc.getElementById("viewer");
       const nextInfo = doc.getElementById("photo-info");
       const info = document.getElementById("photo-info");
@@ -115,25 +116,27 @@
   }
 
   // Loads the original into the image (once); the preview stays until it has arrived.
+  const sharpening = new WeakMap(); // image -> the promise of its original, asked once
   function sharpen(image) {
     const original = image.dataset.original;
-    if (!original || image.dataset.sharpened) return Promise.resolve();
-    image.dataset.sharpened = "loading";
-    note("Loading the original…");
-    const full = new Image();
-    full.src = original;
-    return full.decode().then(
-      () => {
-        image.src = original;
-        image.dataset.sharpened = "yes";
-        note("");
-        return image.decode().catch(() => undefined);
-      },
-      () => {
-        delete image.dataset.sharpened;
-        note("The original could not be loaded: this is the 1024 px preview.");
-      },
-    );
+    if (!original) return Promise.resolve();
+    if (!sharpening.has(image)) {
+      note("Loading the original…");
+      const full = new Image();
+      full.src = original;
+      sharpening.set(image, full.decode().then(
+        () => {
+          image.src = original;
+          note("");
+          return image.decode().catch(() => undefined);
+        },
+        () => {
+          sharpening.delete(image); // asked again at the next zoom
+          note("The original could not be loaded: this is the 1024 px preview.");
+        },
+      ));
+    }
+    return sharpening.get(image);
   }
 
   function setZoom(on, x, y) {
