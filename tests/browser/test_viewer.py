@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -26,6 +27,7 @@ from tests.conftest import make_user
 from tests.processing.images import jpeg, orientation_card
 
 SIZES = [(1280, 800), (375, 740)]
+HEIF_SAMPLES = Path(__file__).resolve().parents[1] / "processing" / "heif"
 
 
 @dataclass
@@ -316,3 +318,29 @@ def test_without_javascript_the_viewer_is_links(
     page.get_by_role("link", name="Close: back to Trip").click()
     expect(page).to_have_url(re.compile(rf"/albums/{trip.album.pk}/#photo-{trip.middle.id}$"))
     context.close()
+
+
+def test_zooming_a_heic_photo_enlarges_its_preview_and_says_why(
+    page: Page, transactional_db: None
+) -> None:
+    xena = make_user("xena@example.com")
+    client = Client()
+    client.force_login(xena)
+    album = Album.objects.create(owner=xena, name="Phone")
+    iphone = (HEIF_SAMPLES / "empty_icc.heic").read_bytes()  # an iPhone XS photo, 1025 by 900
+    photo_id = upload(client, album, iphone, filename="IMG_0001.HEIC", content_type="image/heic")
+    run_worker_until_idle()
+    requests: list[Request] = []
+    page.on("request", lambda request: requests.append(request))
+    log_in(page, xena)
+    page.goto(f"/photos/{photo_id}/")
+    image = page.get_by_role("img", name="IMG_0001.HEIC")
+    expect(image).to_have_js_property("complete", True)
+    expect(page.locator("[data-viewer-note]")).to_have_text(
+        "The original is HEIC, which browsers cannot show: zooming enlarges the 1024 px preview."
+    )
+    page.get_by_role("button", name="Zoom in").click()
+    expect(page.locator("#viewer-canvas")).to_have_class(re.compile("viewer__canvas--zoomed"))
+    expect(image).to_have_attribute("src", re.compile(r"/1024\.jpg\?"))
+    assert image.evaluate("img => img.getBoundingClientRect().width") == 1024
+    assert originals(requests) == []
