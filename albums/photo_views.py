@@ -5,25 +5,31 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from albums.changes import album_counts, changes_since, settled_cursor
-from albums.models import Album, Photo
+from albums.columns import column_text
+from albums.models import Album, Photo, PhotoLabel
+from albums.neighbours import neighbours, position
 from albums.outcomes import refresh_album, refresh_photos
 from albums.pipeline import pipeline_config
 from albums.services import photo_delete
 from albums.uploads import FileOffer, TicketOutcome, UploadNotAllowed, issue_tickets
-from albums.views import _get_album_for_user
+from albums.views import PHOTOS_PER_PAGE, _get_album_for_user
 from photoshare.auth import AuthenticatedRequest
 
 MAX_WAIT_SECONDS = 25.0  # below every proxy's idle timeout
@@ -129,13 +135,57 @@ def album_changes(request: AuthenticatedRequest, album_id: int) -> JsonResponse:
     )
 
 
+@dataclass(frozen=True)
+class Grid:
+    """The grid a photo was opened from: its order, where it is, and what the viewer's links
+    carry (``link_query``) so that previous and next stay in it."""
+
+    photos: QuerySet[Photo]
+    url: str  # its first page
+    name: str
+    link_query: str  # "" for the album, "?q=dog" for a search's results
+
+
+def _grid_for(request: AuthenticatedRequest, photo: Photo) -> Grid:
+    """The search's results when the link came from them (``?q=``) and the photo is among them;
+    otherwise the photo's album, in the orders those grids show."""
+    query = column_text(PhotoLabel, "term", request.GET.get("q", "")).strip()
+    if query:
+        found = Photo.objects.labelled(query, owner=request.user).newest_first()
+        if found.filter(pk=photo.pk).exists():
+            carried = urlencode({"q": query})
+            return Grid(found, f"{reverse('albums:search')}?{carried}", f"“{query}”", f"?{carried}")
+    album = photo.album
+    return Grid(
+        album.photos.newest_first(), reverse("albums:detail", args=[album.pk]), album.name, ""
+    )
+
+
+def _grid_page_url(grid: Grid, photo: Photo) -> str:
+    """The grid page that shows ``photo``, scrolled to its tile: where closing the viewer goes."""
+    page = position(grid.photos, photo) // PHOTOS_PER_PAGE + 1
+    url = grid.url
+    if page > 1:
+        url += f"{'&' if '?' in url else '?'}page={page}"
+    return f"{url}#photo-{photo.id}"
+
+
 @require_http_methods(["GET"])
 def photo_detail(request: AuthenticatedRequest, photo_id: UUID) -> HttpResponse:
+    """The full-screen viewer, one URL per photo (and per grid it was opened from): previous and
+    next are real links in the grid's order, which viewer.js follows in place for keys, swipes
+    and buttons; the details are below the picture."""
     photo = _get_photo_for_user(request, photo_id)
     refresh_photos([photo])
+    grid = _grid_for(request, photo)
+    around = neighbours(grid.photos, photo)
     context = {
         "photo": photo,
         "album": photo.album,
+        "grid": grid,
+        "close_url": _grid_page_url(grid, photo),
+        "previous": around.previous,
+        "next": around.next,
         "rejected_retention_days": settings.PHOTOSHARE_REJECTED_RETENTION_DAYS,
     }
     return render(request, "albums/photo_detail.html", context)

@@ -50,7 +50,7 @@ def test_the_disposition_carries_a_safe_form_of_the_name(name: str, disposition:
 
 def original_href(client: Client, photo_id: str) -> str:
     html = client.get(reverse("albums:photo", args=[photo_id])).content.decode()
-    found = re.search(r'<a href="([^"]+)"><img', html)
+    found = re.search(r'<a class="btn" href="([^"]+)" download>Download original</a>', html)
     assert found, html
     return unescape(found.group(1))
 

@@ -190,6 +190,12 @@ def test_upload_to_s3_pipeline_to_dynamodb_and_the_gallery(
         f"#/v2/executions/details/{started[0]['executionArn']}"
     )
     assert console in page.replace("&amp;", "&")
+    # The viewer's 1024 px preview at once and, for zooming, the original: both from S3.
+    preview_url = re.search(r'<img class="viewer__image" src="([^"]+)"', page).group(1)
+    original_url = re.search(r'data-original="([^"]+)"', page).group(1)
+    for url in (preview_url, original_url):
+        with urllib.request.urlopen(url.replace("&amp;", "&")) as response:
+            assert response.read()[:3] == b"\xff\xd8\xff"
 
 
 def test_a_rejected_upload_is_recorded_in_dynamodb_with_its_reason(

@@ -225,7 +225,7 @@ def test_a_signed_in_persons_pages_break_no_policy(
         visit(page, f"/photos/{photos[name].id}/execution/")
     visit(page, f"/photos/{photos['tram.jpg'].id}/delete/")
 
-    # Label boxes, placed by photo.js from their data attributes.
+    # Label boxes, placed by viewer.js from their data attributes.
     rex = finished_photo(lisbon, "rex.jpg", [DOG])
     visit(page, f"/photos/{rex.id}/")
     box = page.locator(".label-box", has_text="Dog")
@@ -236,6 +236,17 @@ def test_a_signed_in_persons_pages_break_no_policy(
     ]
     page.locator(".facts .chip", has_text="Dog").hover()
     expect(box).to_have_class("label-box label-box--on")
+    # The viewer opened from a search, switching photos in place and zooming to the original.
+    visit(page, f"/photos/{photos['later.jpg'].id}/?q=dog")
+    in_order = list(lisbon.photos.newest_first())
+    visit(page, f"/photos/{in_order[in_order.index(photos['tram.jpg']) - 1].id}/")
+    page.get_by_role("link", name="Next photo").click()
+    expect(page).to_have_url(re.compile(rf"/photos/{photos['tram.jpg'].id}/$"))
+    page.get_by_role("img", name="tram.jpg").dblclick()
+    expect(page.get_by_role("button", name="Zoom out")).to_be_visible()
+    expect(page.get_by_role("img", name="tram.jpg")).to_have_attribute("src", re.compile("uploads"))
+    settle(page)
+    visit(page, "/albums/")  # the viewer is full-screen: the header's search is on other pages
 
     page.get_by_role("searchbox", name="Search your photos by label").fill("dog")
     page.keyboard.press("Enter")

@@ -64,7 +64,8 @@ def test_chips_search_and_outlines(page: Page, ines: User) -> None:
     expect(box).to_have_css("opacity", "0")
     chip.hover()
     expect(box).to_have_class("label-box label-box--on")
-    page.locator(".facts .chip", has_text="Malamute").click()  # a chip is a search
+    # Searching for a label is the link beside its chip (the chip itself outlines it).
+    page.get_by_role("link", name="Search for Malamute").click()
     expect(page.get_by_role("heading", name="Photos of “Malamute”")).to_be_visible()
 
     page.get_by_role("searchbox", name="Label to search for").fill("people")
