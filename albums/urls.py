@@ -1,6 +1,6 @@
 from django.urls import path
 
-from albums import photo_views, views
+from albums import bulk_views, photo_views, views
 
 app_name = "albums"
 
@@ -11,6 +11,11 @@ urlpatterns = [
     path("albums/<int:album_id>/delete/", views.album_delete, name="delete"),
     path("albums/<int:album_id>/uploads/", photo_views.upload_ticket, name="upload-ticket"),
     path("albums/<int:album_id>/changes/", photo_views.album_changes, name="changes"),
+    path("albums/<int:album_id>/photos/delete/", bulk_views.photos_delete, name="bulk-delete"),
+    path("albums/<int:album_id>/photos/move/", bulk_views.photos_move, name="bulk-move"),
+    path(
+        "albums/<int:album_id>/photos/download/", bulk_views.photos_download, name="bulk-download"
+    ),
     path("search/", views.photo_search, name="search"),
     path("photos/<uuid:photo_id>/", photo_views.photo_detail, name="photo"),
     path("photos/<uuid:photo_id>/delete/", photo_views.photo_delete_view, name="photo-delete"),
