@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -115,7 +116,7 @@ def photos_delete(*, selection: Selection) -> int:
         Photo.objects.filter(pk__in=[photo.pk for photo in batch]).delete()
         deleted += len(batch)
     if deleted:
-        Album.objects.filter(pk=selection.album.pk).update(updated_at=timezone.now())
+        removed_from(selection.album, now=timezone.now())
     return deleted
 
 
@@ -161,8 +162,16 @@ def photos_move(*, selection: Selection, target: Album) -> MoveOutcome:
             Photo.objects.bulk_update(movable, ["change_seq"])
             moved += len(movable)
     if moved:
-        Album.objects.filter(pk__in=[selection.album.pk, target.pk]).update(updated_at=now)
+        Album.objects.filter(pk=target.pk).update(updated_at=now)
+        removed_from(selection.album, now=now)
     return MoveOutcome(moved=moved, already_there=skipped)
+
+
+def removed_from(album: Album, *, now: datetime) -> None:
+    """Photos left the album: it takes a change number that no photo carries, so a page
+    waiting on its change feed answers at once with the album's new counts (see
+    ``albums.photo_views.album_changes``)."""
+    Album.objects.filter(pk=album.pk).update(change_seq=F("change_seq") + 1, updated_at=now)
 
 
 def _hashes_in(album: Album, hashes: Iterable[str]) -> set[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import random
+import time
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -28,7 +29,7 @@ from albums.pipeline import pipeline_config
 from albums.zips import CHUNK
 from processing.adapters.aws_s3 import s3_client
 from processing.results import ResultItem, Status, Tombstone
-from tests.albums.photo_helpers import finished_photo, run_worker_until_idle, upload
+from tests.albums.photo_helpers import changes, finished_photo, run_worker_until_idle, upload
 from tests.processing.aws.conftest import BUCKET, REGION, TABLE
 from tests.processing.images import jpeg, orientation_card
 
@@ -482,3 +483,25 @@ def test_in_aws_mode_bulk_deletion_empties_s3_and_tombstones_dynamodb(
     assert "Contents" not in aws_mode.list_objects_v2(Bucket=BUCKET)
     assert all(isinstance(results.get(str(photo.pk)), Tombstone) for photo in photos)
     assert not alices_album.photos.exists()
+
+
+def test_a_page_waiting_on_the_source_album_hears_at_once_that_photos_left(
+    alice_client: Client, alices_album: Album, alices_other_album: Album
+) -> None:
+    photos = [stored_photo(alices_album, f"{n}.jpg", jpeg(quality=50 + n)) for n in range(3)]
+    stamp_changes(alices_album.pk, photos)
+    Photo.objects.bulk_update(photos, ["change_seq"])
+    cursor = changes(alice_client, alices_album)["cursor"]
+    post(
+        alice_client, "move", alices_album, photo=[str(photos[0].pk)], target=alices_other_album.pk
+    )
+
+    began = time.monotonic()
+    body = changes(alice_client, alices_album, since=cursor, wait=10)
+
+    assert time.monotonic() - began < 5  # not held until the wait ran out
+    assert body["photos"] == []
+    assert body["cursor"] > cursor
+    assert body["counts"]["photos"] == 2
+    # Asked again from there, nothing is new: the page waits as usual.
+    assert changes(alice_client, alices_album, since=body["cursor"])["cursor"] == body["cursor"]
