@@ -306,7 +306,7 @@ def test_select_all_moves_two_thousand_photos_in_a_bounded_number_of_queries(
 
     # Four batches of 500: about a dozen queries each (savepoints included; Django splits the
     # change numbers' UPDATE to stay within SQLite's parameters), not one per photo.
-    with django_assert_max_num_queries(55):
+    with django_assert_max_num_queries(60):
         post(alice_client, "move", alices_album, all="1", target=alices_other_album.pk)
 
     assert alices_other_album.photos.count() == SELECT_ALL
