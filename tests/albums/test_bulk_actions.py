@@ -10,6 +10,7 @@ import random
 import time
 import zipfile
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -26,6 +27,7 @@ from albums.changes import changes_since, stamp_changes
 from albums.models import Album, Photo, PhotoLabel
 from albums.outcomes import refresh_album
 from albums.pipeline import pipeline_config
+from albums.services import purge_rejected
 from albums.zips import CHUNK
 from processing.adapters.aws_s3 import s3_client
 from processing.results import ResultItem, Status, Tombstone
@@ -505,3 +507,17 @@ def test_a_page_waiting_on_the_source_album_hears_at_once_that_photos_left(
     assert body["counts"]["photos"] == 2
     # Asked again from there, nothing is new: the page waits as usual.
     assert changes(alice_client, alices_album, since=body["cursor"])["cursor"] == body["cursor"]
+
+
+def test_purging_a_moved_rejected_photo_deletes_its_original_under_its_stored_key(
+    alice_client: Client, alices_album: Album, alices_other_album: Album
+) -> None:
+    photo = stored_photo(alices_album, "too-big.jpg")
+    long_ago = timezone.now() - timedelta(days=30)
+    Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.REJECTED, finished_at=long_ago)
+    post(alice_client, "move", alices_album, all="1", target=alices_other_album.pk)
+
+    assert purge_rejected(older_than=timezone.now()) == 1
+
+    assert stored_files() == []
+    assert Photo.objects.get(pk=photo.pk).original_purged_at is not None
