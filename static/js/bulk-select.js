@@ -158,16 +158,18 @@
     if (event.pointerType !== "touch") return;
     const card = event.target.closest(".photo-card");
     if (!card) return;
-    const timer = setTimeout(() => {
-      press = null;
-      swallowClick = true;
-      enter();
-      setSelected(card.dataset.photoId, true);
-      anchor = card.dataset.photoId;
-      paint();
-    }, LONG_PRESS_MS);
-    press = { timer, x: event.clientX, y: event.clientY };
+    const timer = setTimeout(() => pressed(card), LONG_PRESS_MS);
+    press = { timer, card, x: event.clientX, y: event.clientY };
   });
+
+  function pressed(card) {
+    cancelPress();
+    swallowClick = true;
+    enter();
+    setSelected(card.dataset.photoId, true);
+    anchor = card.dataset.photoId;
+    paint();
+  }
 
   function cancelPress() {
     if (press) clearTimeout(press.timer);
@@ -181,8 +183,10 @@
   });
   grid.addEventListener("pointerup", cancelPress);
   grid.addEventListener("pointercancel", cancelPress);
-  // A long press on a link opens the browser's menu; in select mode the press is ours.
+  // A long press on a link opens the browser's menu, sometimes before our timer: the press is
+  // ours, and the menu never opens on a tile being pressed or picked.
   grid.addEventListener("contextmenu", (event) => {
+    if (press) pressed(press.card);
     if (active || swallowClick) event.preventDefault();
   });
 

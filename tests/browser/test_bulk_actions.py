@@ -232,3 +232,26 @@ def test_a_tile_replaced_by_a_live_card_keeps_its_tick(page: Page, alice: User) 
     expect(late).to_have_class(SELECTED)
     expect(late.get_by_role("checkbox")).to_be_checked()
     expect(count).to_have_text("2 selected")
+
+
+def test_the_browsers_own_long_press_menu_becomes_the_selection(
+    phone: BrowserContext, alice: User
+) -> None:
+    album = Album.objects.create(owner=alice, name="Menu")
+    stored_photo(album, "pressed.jpg")
+    page = phone.new_page()
+    log_in(page, alice)
+    page.goto(f"/albums/{album.pk}/")
+    card = tile(page, "pressed.jpg")
+    link = card.locator(".photo-card__link")
+
+    # Android may open its link menu before the page's own timer: the press wins, no menu.
+    link.dispatch_event("pointerdown", {"pointerType": "touch", "isPrimary": True})
+    menu_cancelled = link.evaluate(
+        "link => !link.dispatchEvent("
+        "new MouseEvent('contextmenu', {bubbles: true, cancelable: true}))"
+    )
+
+    assert menu_cancelled
+    expect(card).to_have_class(SELECTED)
+    expect(page.get_by_role("form", name="Selected photos")).to_contain_text("1 selected")
