@@ -194,7 +194,12 @@
     if (active && event.key === "Escape") leave();
   });
 
-  enterButton.addEventListener("click", enter);
+  enterButton.addEventListener("click", () => {
+    enter();
+    // The button hides in select mode: focus goes to the first tile, where Space picks.
+    const first = grid.querySelector(".photo-card__link");
+    if (first) first.focus();
+  });
   bar.querySelector('[data-bulk="cancel"]').addEventListener("click", leave);
   bar.querySelector('[data-bulk="all"]').addEventListener("click", () => {
     every = true;
