@@ -69,6 +69,17 @@
     card.classList.toggle("is-selected", on);
     const box = card.querySelector(".photo-card__check");
     if (box) box.checked = on;
+    // The tile's link is what keyboards and screen readers reach: its name says it is picked.
+    const link = card.querySelector(".photo-card__link");
+    let said = link && link.querySelector(".photo-card__picked");
+    if (link && on && !said) {
+      said = document.createElement("span");
+      said.className = "photo-card__picked visually-hidden";
+      said.textContent = " (selected)";
+      link.append(said);
+    } else if (said && !on) {
+      said.remove();
+    }
   }
 
   function paint() {

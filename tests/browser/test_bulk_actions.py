@@ -110,6 +110,9 @@ def test_select_by_click_shift_click_and_space_then_download_move_and_delete(
     expect(count).to_have_text("3 selected")
     expect(tile(page, "b.jpg")).to_have_class(SELECTED)
     expect(tile(page, "d.jpg")).not_to_have_class(SELECTED)
+    # Screen readers hear it on the tile's link.
+    expect(tile(page, "b.jpg").get_by_role("link")).to_have_accessible_name("b.jpg (selected)")
+    expect(tile(page, "d.jpg").get_by_role("link")).to_have_accessible_name("d.jpg")
 
     # Download: a zip of exactly those originals, byte for byte, named after the album.
     with page.expect_download() as download_info:
