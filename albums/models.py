@@ -160,6 +160,10 @@ class Photo(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="photos")
+    # The album the original was uploaded into, once the photo has moved out of it: its object
+    # key names that album (processing.keys.UploadKey) and stays where it was stored, since a
+    # move changes the row, never storage. None while the photo is still in that album.
+    upload_album_id = models.BigIntegerField(null=True, blank=True)
     original_filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=32, default="image/jpeg")
     extension = models.CharField(max_length=8, default="jpg")
@@ -223,7 +227,8 @@ class Photo(models.Model):
 
     @property
     def upload_key(self) -> UploadKey:
-        return UploadKey(str(self.album.owner_id), str(self.album_id), str(self.id), self.extension)
+        stored_in = self.upload_album_id or self.album_id
+        return UploadKey(str(self.album.owner_id), str(stored_in), str(self.id), self.extension)
 
     @property
     def original_key(self) -> str:

@@ -21,7 +21,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from albums.changes import album_counts, changes_since, settled_cursor
+from albums.changes import album_counts, changes_since, current_cursor, settled_cursor
 from albums.columns import column_text
 from albums.models import Album, Photo, PhotoLabel
 from albums.neighbours import neighbours, position
@@ -97,9 +97,13 @@ def album_changes(request: AuthenticatedRequest, album_id: int) -> JsonResponse:
         looked = time.thread_time()  # CPU, not wall time: a busy server must not look less
         try:
             refresh_album(album)
+            # Read before the photos: every number up to it is committed, so when no photo
+            # after ``since`` carries one, photos left the album (albums.bulk.removed_from).
+            latest = current_cursor(album)
             found = changes_since(album, since)
         except Album.DoesNotExist:
             raise Http404("The album was deleted") from None  # while this request waited
+        removed = not found.photos and latest > since
         now = time.monotonic()
         # Looking costs more with thousands of photos waiting: look less often then, and while a
         # camera roll finishes photo after photo, gather them rather than answer each one, so
@@ -108,9 +112,11 @@ def album_changes(request: AuthenticatedRequest, album_id: int) -> JsonResponse:
         pause = min(MAX_PAUSE_SECONDS, max(CHANGE_CHECK_SECONDS, cost * 19)) if wait else 0.0
         if (found.photos and now - began >= pause - CHANGE_CHECK_SECONDS) or now >= deadline:
             break
+        if removed:
+            break
         time.sleep(min(pause, max(0.0, deadline - now)))
     try:
-        cursor = settled_cursor(album, found)
+        cursor = latest if removed else settled_cursor(album, found)
     except Album.DoesNotExist:
         raise Http404("The album was deleted") from None
     counts = album_counts(album)

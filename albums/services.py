@@ -94,7 +94,8 @@ def _rejected_batches(older_than: datetime) -> Iterator[list[Photo]]:
         page = due.filter(pk__gt=after) if after is not None else due
         batch = list(
             page.select_related("album")
-            .only("id", "extension", "album_id", "album__owner_id", "change_seq")
+            # upload_album_id: a moved photo's key names the album it was uploaded into.
+            .only("id", "extension", "album_id", "upload_album_id", "album__owner_id", "change_seq")
             .order_by("pk")[:PURGE_BATCH]
         )
         if not batch:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from albums import photo_views, share_views, views
+from albums import bulk_views, photo_views, share_views, views
 
 app_name = "albums"
 
@@ -41,6 +41,11 @@ urlpatterns = [
         "s/<str:token>/photos/<uuid:photo_id>/original/",
         share_views.link_original,
         name="link-original",
+    ),
+    path("albums/<int:album_id>/photos/delete/", bulk_views.photos_delete, name="bulk-delete"),
+    path("albums/<int:album_id>/photos/move/", bulk_views.photos_move, name="bulk-move"),
+    path(
+        "albums/<int:album_id>/photos/download/", bulk_views.photos_download, name="bulk-download"
     ),
     path("search/", views.photo_search, name="search"),
     path("photos/<uuid:photo_id>/", photo_views.photo_detail, name="photo"),

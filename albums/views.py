@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models.functions import Lower
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
@@ -64,6 +65,11 @@ def album_detail(request: AuthenticatedRequest, album_id: int) -> HttpResponse:
         "photos": page.object_list,
         "cursor": cursor,
         "counts": album_counts(album),
+        # Where select mode can move photos: the person's other albums, by name.
+        "other_albums": Album.objects.owned_by(request.user)
+        .exclude(pk=album.pk)
+        .order_by(Lower("name"))
+        .only("id", "name"),
         "max_upload_bytes": settings.PHOTOSHARE_MAX_UPLOAD_BYTES,
     }
     return render(request, "albums/album_detail.html", context)

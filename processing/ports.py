@@ -58,6 +58,16 @@ class BlobStore(Protocol):
         returns how many."""
         ...
 
+    def delete_many(self, keys: Iterable[str]) -> None:
+        """Removes these objects (missing ones are no error), in as few calls as the store
+        allows: S3's DeleteObjects takes 1,000 keys."""
+        ...
+
+    def delete_prefixes(self, prefixes: Iterable[str]) -> None:
+        """``delete_prefix`` for each of many folders, without a listing per folder where the
+        store would need one (bulk deletion of thousands of photos' thumbnails)."""
+        ...
+
 
 class ResultStore(Protocol):
     """One ResultItem per photo (processing.results owns its shape). Writes are conditional: a
@@ -102,6 +112,11 @@ class ResultStore(Protocol):
 
     def delete(self, photo_id: str, *, keep_seconds: int) -> None:
         """Replaces the item with a tombstone that expires after ``keep_seconds``."""
+        ...
+
+    def delete_many(self, photo_ids: Iterable[str], *, keep_seconds: int) -> None:
+        """``delete`` for many photos, batched (one transaction locally, BatchWriteItem's 25
+        items a call on DynamoDB)."""
         ...
 
 

@@ -33,6 +33,7 @@ from processing.results import (
 )
 
 _BATCH = 100
+_WRITE_BATCH = 25  # BatchWriteItem's limit
 _ABSENT_OR_RUNNING = "attribute_not_exists(photoId) OR #status = :running"
 _RUNNING = "#status = :running"
 _NOT_DELETED = "attribute_exists(photoId) AND #status <> :deleted"
@@ -211,3 +212,31 @@ class DynamoResultStore:
         self.client.put_item(
             TableName=self.table, Item={k: _serializer.serialize(v) for k, v in item.items()}
         )
+
+    def delete_many(self, photo_ids: Iterable[str], *, keep_seconds: int) -> None:
+        """The tombstones' PutRequests by BatchWriteItem, 25 a call, unprocessed items retried
+        with backoff. (Unconditional, like ``delete``: a tombstone replaces whatever was there.)"""
+        wanted = list(dict.fromkeys(photo_ids))
+        for start in range(0, len(wanted), _WRITE_BATCH):
+            requests = [
+                {
+                    "PutRequest": {
+                        "Item": {
+                            k: _serializer.serialize(v)
+                            for k, v in tombstone(photo_id, keep_seconds=keep_seconds)
+                            .to_item()
+                            .items()
+                        }
+                    }
+                }
+                for photo_id in wanted[start : start + _WRITE_BATCH]
+            ]
+            pending: dict[str, Any] = {self.table: requests}
+            for attempt in range(8):
+                response = self.client.batch_write_item(RequestItems=pending)
+                pending = response.get("UnprocessedItems") or {}
+                if not pending:
+                    break
+                self.sleep(min(0.05 * 2**attempt, 2.0))
+            else:
+                raise TransientError("DynamoDB left tombstones unwritten after 8 attempts")

@@ -6,6 +6,7 @@ TransientError so the state machine retries them; a missing key is BlobNotFound.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -53,6 +54,11 @@ def _raise_for(error: ClientError, key: str) -> None:
     if code in _TRANSIENT:
         raise TransientError(f"S3 {code} for {key}") from error
     raise error
+
+
+_DELETE_BATCH = 1000  # DeleteObjects' limit
+# Up to this many folders under one parent are each listed; more, and the parent is listed once.
+_LIST_EACH_UP_TO = 20
 
 
 class S3BlobStore:
@@ -119,6 +125,56 @@ class S3BlobStore:
             _raise_for(error, prefix)
             raise
         return deleted
+
+    def delete_many(self, keys: Iterable[str]) -> None:
+        """DeleteObjects, 1,000 keys a call (missing keys count as deleted, as in S3)."""
+        self._delete_keys(list(dict.fromkeys(keys)))
+
+    def delete_prefixes(self, prefixes: Iterable[str]) -> None:
+        """A few folders are listed one by one; many folders under one parent (thousands of
+        photos' thumbnail folders, ``private/{user}/resized/{photo}/``) are found by listing the
+        parent once, 1,000 keys a page, so the calls grow with the parent's size divided by
+        1,000, not with the number of folders."""
+        by_parent: dict[str, set[str]] = {}
+        for prefix in dict.fromkeys(prefixes):
+            parent = prefix.rstrip("/").rpartition("/")[0] + "/"
+            by_parent.setdefault(parent, set()).add(prefix)
+        for parent, group in by_parent.items():
+            if len(group) <= _LIST_EACH_UP_TO or parent == "/":
+                for prefix in group:
+                    self.delete_prefix(prefix)
+                continue
+            try:
+                for page in self.client.get_paginator("list_objects_v2").paginate(
+                    Bucket=self.bucket, Prefix=parent
+                ):
+                    self._delete_keys(
+                        [
+                            entry["Key"]
+                            for entry in page.get("Contents", [])
+                            if _folder_of(entry["Key"], parent) in group
+                        ]
+                    )
+            except ClientError as error:
+                _raise_for(error, parent)
+                raise
+
+    def _delete_keys(self, keys: list[str]) -> None:
+        for start in range(0, len(keys), _DELETE_BATCH):
+            objects = [{"Key": key} for key in keys[start : start + _DELETE_BATCH]]
+            try:
+                self.client.delete_objects(
+                    Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True}
+                )
+            except ClientError as error:
+                _raise_for(error, objects[0]["Key"])
+                raise
+
+
+def _folder_of(key: str, parent: str) -> str:
+    """The folder prefix (ending in "/") right under ``parent`` that holds ``key``."""
+    child = key[len(parent) :].partition("/")[0]
+    return f"{parent}{child}/"
 
 
 class S3UploadSigner:

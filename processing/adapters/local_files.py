@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
@@ -65,3 +66,13 @@ class LocalBlobStore:
         if prefix.endswith("/") and directory != self.root and not any(directory.iterdir()):
             directory.rmdir()
         return len(files)
+
+    def delete_many(self, keys: Iterable[str]) -> None:
+        # Files have no batch delete: one unlink each is already the cheapest call there is.
+        for key in keys:
+            self.delete(key)
+
+    def delete_prefixes(self, prefixes: Iterable[str]) -> None:
+        # Each photo's thumbnails are a small folder of their own: no listing of anything larger.
+        for prefix in prefixes:
+            self.delete_prefix(prefix)

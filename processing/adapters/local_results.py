@@ -137,8 +137,12 @@ class LocalResultStore:
             ).fetchall()
 
     def delete(self, photo_id: str, *, keep_seconds: int) -> None:
+        self.delete_many([photo_id], keep_seconds=keep_seconds)
+
+    def delete_many(self, photo_ids: Iterable[str], *, keep_seconds: int) -> None:
         with self.database.write() as connection:
-            self._put(connection, tombstone(photo_id, keep_seconds=keep_seconds))
+            for photo_id in photo_ids:
+                self._put(connection, tombstone(photo_id, keep_seconds=keep_seconds))
             # DynamoDB's TTL, locally: tombstones past their expiry go (an indexed delete).
             connection.execute(
                 "DELETE FROM results WHERE expires_at IS NOT NULL AND expires_at < ?",

@@ -215,6 +215,23 @@ def test_a_signed_in_persons_pages_break_no_policy(
     )
     settle(page)
     visit(page, f"/albums/{lisbon.pk}/")  # the three, rendered by the server
+    # Select mode: the toolbar, ticked tiles, and a move's answer (the page again, with a message).
+    page.get_by_role("button", name="Select", exact=True).click()
+    page.get_by_role("button", name="Select all").click()
+    expect(page.get_by_text("All 3 photos selected")).to_be_visible()
+    settle(page)
+    page.get_by_label("Album to move the photos to").select_option(label="Porch")
+    page.get_by_role("button", name="Move").click()
+    expect(page.get_by_text("Moved 3 photos to “Porch”.")).to_be_visible()
+    settle(page)
+    porch = Album.objects.get(owner=lena, name="Porch")
+    page.goto(f"/albums/{porch.pk}/")
+    page.get_by_role("button", name="Select", exact=True).click()
+    page.get_by_role("button", name="Select all").click()
+    page.get_by_label("Album to move the photos to").select_option(label="Lisbon")
+    page.get_by_role("button", name="Move").click()
+    expect(page.get_by_text("Moved 3 photos to “Lisbon”.")).to_be_visible()
+    settle(page)
     visit(page, "/albums/")  # a photo cover and a coloured letter
     expect(page.locator(".album-card__cover--photo")).to_have_count(1)
 

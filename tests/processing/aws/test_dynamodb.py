@@ -150,3 +150,21 @@ def test_the_first_final_state_stands(dynamodb: Any) -> None:
     store.record_final(ResultItem("p1", Status.SUCCEEDED))
     store.record_final(ResultItem("p1", Status.FAILED, message="late"))
     assert store.get_many(["p1"])["p1"].status is Status.SUCCEEDED
+
+
+def test_many_photos_are_tombstoned_twenty_five_to_a_batch_write(dynamodb: Any) -> None:
+    store = DynamoResultStore(dynamodb, TABLE)
+    ids = [f"p{n}" for n in range(60)]
+    for photo_id in ids:
+        store.record_start(photo_id, f"arn:{photo_id}")
+    writes: list[str] = []
+    dynamodb.meta.events.register(
+        "before-call.dynamodb.BatchWriteItem", lambda **_: writes.append("BatchWriteItem")
+    )
+
+    store.delete_many(ids, keep_seconds=3600)
+
+    assert len(writes) == 3
+    assert all(isinstance(store.get(photo_id), Tombstone) for photo_id in ids)
+    with pytest.raises(PhotoDeleted):
+        store.record_final(ResultItem("p7", Status.SUCCEEDED))

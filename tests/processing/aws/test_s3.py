@@ -124,3 +124,55 @@ def test_a_prefix_is_deleted_whole_and_nothing_beside_it(s3) -> None:
     assert store.delete_prefix("private/7/resized/p1/") == 2
     listed = s3.list_objects_v2(Bucket=BUCKET)["Contents"]
     assert [entry["Key"] for entry in listed] == ["private/7/resized/p10/250.jpg"]
+
+
+def count_calls(client: Any, operation: str) -> list[str]:
+    """Every call of ``operation`` the client makes, by botocore's own event hooks."""
+    calls: list[str] = []
+    client.meta.events.register(f"before-call.s3.{operation}", lambda **_: calls.append(operation))
+    return calls
+
+
+def test_many_keys_are_deleted_a_thousand_to_a_call(s3) -> None:
+    store = S3BlobStore(s3, BUCKET)
+    keys = [f"private/7/uploads/3/{n:05}.jpg" for n in range(2_500)]
+    for key in keys[:3] + keys[-3:]:
+        store.put(key, b"x", content_type="image/jpeg")
+    store.put("private/7/uploads/3/kept.jpg", b"k", content_type="image/jpeg")
+    deletes = count_calls(s3, "DeleteObjects")
+
+    store.delete_many(keys)
+
+    assert len(deletes) == 3
+    remaining = s3.list_objects_v2(Bucket=BUCKET)["Contents"]
+    assert [entry["Key"] for entry in remaining] == ["private/7/uploads/3/kept.jpg"]
+
+
+def test_many_folders_are_found_by_one_listing_of_their_parent(s3) -> None:
+    store = S3BlobStore(s3, BUCKET)
+    folders = [f"private/7/resized/photo-{n:03}/" for n in range(50)]
+    for folder in folders:
+        for size in (250, 1024):
+            store.put(f"{folder}{size}.jpg", b"t", content_type="image/jpeg")
+    kept = ["private/7/resized/photo-999/250.jpg", "private/7/resized/photo-00/250.jpg"]
+    for key in kept:
+        store.put(key, b"k", content_type="image/jpeg")
+    lists = count_calls(s3, "ListObjectsV2")
+
+    store.delete_prefixes(folders)
+
+    assert len(lists) == 1  # 102 keys: one page
+    remaining = s3.list_objects_v2(Bucket=BUCKET)["Contents"]
+    assert sorted(entry["Key"] for entry in remaining) == sorted(kept)
+
+
+def test_a_few_folders_are_listed_each_on_its_own(s3) -> None:
+    store = S3BlobStore(s3, BUCKET)
+    store.put("private/7/resized/a/250.jpg", b"t", content_type="image/jpeg")
+    store.put("private/7/resized/b/250.jpg", b"t", content_type="image/jpeg")
+    store.put("private/7/resized/ab/250.jpg", b"k", content_type="image/jpeg")
+
+    store.delete_prefixes(["private/7/resized/a/", "private/7/resized/b/"])
+
+    remaining = s3.list_objects_v2(Bucket=BUCKET)["Contents"]
+    assert [entry["Key"] for entry in remaining] == ["private/7/resized/ab/250.jpg"]
