@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import Settings
 
 from accounts.models import User
 from albums.models import Album, Photo
@@ -274,3 +275,25 @@ def test_the_migration_places_existing_done_photos() -> None:
 
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_in_aws_mode_tiles_are_presigned_s3_thumbnails_made_without_a_request_each(
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    alice_client: Client,
+    alices_album: Album,
+    django_assert_max_num_queries,  # type: ignore[no-untyped-def]
+) -> None:
+    # Presigning is local computation: credentials are needed, S3 is not (no moto, no network).
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    settings.PHOTOSHARE_BACKEND = "aws"
+    settings.PHOTOSHARE_AWS_REGION = "eu-west-1"
+    bulk_done_photos(alices_album, [utc("2023-07-14 10:00")] * (TIMELINE_PAGE + 5))
+
+    with django_assert_max_num_queries(4):
+        html = alice_client.get(URL).content.decode()
+
+    sources = re.findall(r'<img class="photo-card__image" src="([^"]+)"', html)
+    assert len(sources) == TIMELINE_PAGE
+    assert all(".s3." in src and "X-Amz-Signature=" in src for src in sources), sources[0]
