@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce, Greatest, Lower
 from django.utils import timezone
 
 from albums.columns import column_text, storable_text
-from albums.ordering import TIMELINE, AlbumSort
+from albums.ordering import ALBUM_SORT_INDEXES, TIMELINE, AlbumSort
 from albums.pipeline import Label, UploadKey
 
 if TYPE_CHECKING:
@@ -231,6 +231,8 @@ class Photo(models.Model):
             # The album's counts and its open photos (each look of a waiting page): an
             # index-only scan over the album's statuses instead of a visit to every photo row.
             models.Index(fields=("album", "status"), name="photo_album_status"),
+            # An album's pages under each sort people choose (albums.ordering).
+            *ALBUM_SORT_INDEXES,
             # The timeline and its month index: only done photos, the owner's, in their order.
             models.Index(
                 fields=("timeline_owner", "-timeline_at", "-id"),

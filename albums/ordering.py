@@ -11,29 +11,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import F, OrderBy
+from django.db.models import BooleanField, ExpressionWrapper, F, Index, OrderBy, Q
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, Lower
 
 
 @dataclass(frozen=True)
 class SortField:
-    """One step of an order. ``nulls_last`` holds in both directions: photos without a date stay
-    after the dated ones whichever way the dates run."""
+    """One step of an order. A ``fixed`` step keeps its direction when the order is reversed:
+    photos without a date stay after the dated ones whichever way the dates run."""
 
     name: str  # what it is called in a cursor or a log line
     expression: Combinable
     descending: bool
-    nulls_last: bool = False
+    fixed: bool = False
 
     def order_by(self) -> OrderBy:
-        nulls = {"nulls_last": True} if self.nulls_last else {}
         if self.descending:
-            return self.expression.desc(**nulls)  # type: ignore[attr-defined]
-        return self.expression.asc(**nulls)  # type: ignore[attr-defined]
+            return self.expression.desc()  # type: ignore[attr-defined]
+        return self.expression.asc()  # type: ignore[attr-defined]
 
     def flipped(self) -> SortField:
-        return SortField(self.name, self.expression, not self.descending, self.nulls_last)
+        if self.fixed:
+            return self
+        return SortField(self.name, self.expression, not self.descending)
 
 
 @dataclass(frozen=True)
@@ -46,26 +47,45 @@ class PhotoOrder:
     def flipped(self) -> PhotoOrder:
         return PhotoOrder(tuple(field.flipped() for field in self.fields))
 
+    def album_index(self, name: str) -> Index:
+        """The index that serves this order within an album (and, scanned backward, its
+        reverse, unless a step is fixed)."""
+        return Index(F("album"), *self.order_by(), name=name)
+
 
 def _order(*fields: tuple[str, Combinable, bool] | SortField) -> PhotoOrder:
     steps = [f if isinstance(f, SortField) else SortField(*f) for f in fields]
-    return PhotoOrder((*steps, SortField("id", F("pk"), steps[0].descending)))
+    descending = next(step.descending for step in steps if not step.fixed)
+    return PhotoOrder((*steps, SortField("id", F("id"), descending)))
 
 
 # The timeline: when taken, else when uploaded (Photo.timeline_at), newest first.
 TIMELINE = _order(("timeline_at", F("timeline_at"), True))
 
 # An album's sorts in their default direction. Date taken falls back to the upload time only
-# among photos without a date, which come after every dated photo.
+# among photos without a date, which come after every dated photo in both directions. That is
+# an expression rather than NULLS LAST, which SQLite cannot put in an index (and whose default
+# place for nulls differs between SQLite and PostgreSQL).
+_UNDATED = ExpressionWrapper(Q(taken_at__isnull=True), output_field=BooleanField())
 _UPLOADED = _order(("created_at", F("created_at"), True))
 _TAKEN = _order(
-    SortField("taken_at", F("taken_at"), True, nulls_last=True),
+    SortField("undated", _UNDATED, False, fixed=True),
+    ("taken_at", F("taken_at"), True),
     ("created_at", F("created_at"), True),
 )
 # Names as people read them, whatever the case ("img_2.jpg" beside "IMG_1.JPG").
 _NAME = _order(("name", Lower("original_filename"), False))
 # The stored size once the pipeline measured it, the size the browser announced before.
 _SIZE = _order(("size", Coalesce("file_size", "upload_size"), True))
+
+# One index per order that is not upload time (photo_album_newest serves that one); the
+# reverse of date taken cannot be the same index backward, because undated photos stay last.
+ALBUM_SORT_INDEXES = (
+    _TAKEN.album_index("photo_album_taken"),
+    _TAKEN.flipped().album_index("photo_album_taken_reversed"),
+    _NAME.album_index("photo_album_name"),
+    _SIZE.album_index("photo_album_size"),
+)
 
 
 @dataclass(frozen=True)
