@@ -14,6 +14,8 @@ from pytest_django.fixtures import Settings
 
 from accounts.models import User
 from albums.models import Album, Photo
+from albums.pipeline import upload_signer
+from albums.templatetags import photos as photos_tags
 from albums.timeline import TIMELINE_PAGE, Cursor
 from processing.results import Status
 from tests.albums.dated_photos import bulk_done_photos, dated_photo, utc
@@ -277,7 +279,7 @@ def test_the_migration_places_existing_done_photos() -> None:
     executor.migrate(executor.loader.graph.leaf_nodes())
 
 
-def test_in_aws_mode_tiles_are_presigned_s3_thumbnails_made_without_a_request_each(
+def test_in_aws_mode_tiles_are_presigned_s3_thumbnails_from_one_signer_a_page(
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
     alice_client: Client,
@@ -290,9 +292,18 @@ def test_in_aws_mode_tiles_are_presigned_s3_thumbnails_made_without_a_request_ea
     settings.PHOTOSHARE_BACKEND = "aws"
     settings.PHOTOSHARE_AWS_REGION = "eu-west-1"
     bulk_done_photos(alices_album, [utc("2023-07-14 10:00")] * (TIMELINE_PAGE + 5))
+    # Each signer is a boto3 client, milliseconds to make: one per page, not one per tile.
+    made: list[object] = []
+
+    def counted_signer() -> object:
+        made.append(upload_signer())
+        return made[-1]
+
+    monkeypatch.setattr(photos_tags, "upload_signer", counted_signer)
 
     with django_assert_max_num_queries(4):
         html = alice_client.get(URL).content.decode()
+    assert len(made) == 1
 
     sources = re.findall(r'<img class="photo-card__image" src="([^"]+)"', html)
     assert len(sources) == TIMELINE_PAGE
