@@ -14,7 +14,7 @@ class AlbumAdmin(admin.ModelAdmin):
 class PhotoAdmin(admin.ModelAdmin):
     list_display = ("original_filename", "album", "status", "created_at")
     list_filter = ("status",)
-    raw_id_fields = ("album",)
+    raw_id_fields = ("album", "timeline_owner")  # a select of every user would load them all
 
 
 @admin.register(ShareLink)

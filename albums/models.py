@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce, Greatest, Lower
 from django.utils import timezone
 
 from albums.columns import column_text, storable_text
+from albums.ordering import ALBUM_SORT_INDEXES, TIMELINE, AlbumSort
 from albums.pipeline import Label, UploadKey
 
 if TYPE_CHECKING:
@@ -90,6 +91,18 @@ class PhotoQuerySet(models.QuerySet["Photo"]):
     def newest_first(self) -> PhotoQuerySet:
         """The gallery's and the search's order; the pk settles photos of the same instant."""
         return self.order_by("-created_at", "-pk")
+
+    def sorted_by(self, sort: AlbumSort) -> PhotoQuerySet:
+        """An album's photos in one of the orders people choose (albums.ordering)."""
+        return self.order_by(*sort.order_by())
+
+    def in_timeline_of(self, user: User) -> PhotoQuerySet:
+        """``user``'s done photos across their albums, by the (timeline_owner, timeline_at)
+        index: only done photos have a timeline owner (see Photo.timeline_at)."""
+        return self.filter(timeline_owner=user)
+
+    def timeline_order(self) -> PhotoQuerySet:
+        return self.order_by(*TIMELINE.order_by())
 
     def still_open(self) -> PhotoQuerySet:
         """Photos whose outcome the results store may still change (see albums.outcomes)."""
@@ -205,6 +218,19 @@ class Photo(models.Model):
     longitude = models.FloatField(null=True, blank=True)
     altitude = models.FloatField(null=True, blank=True)
     thumbnails = models.JSONField(default=list, blank=True)  # [{size, key, width, height, ...}]
+    # The timeline's key, set when the photo is done (albums.outcomes) and null before: when it
+    # was taken, or uploaded when the file does not say. Stored, with the owner copied from the
+    # album (a photo never changes hands), so that one index serves "alice's photos, newest
+    # first" across her albums, at any depth (keyset pagination; see albums.timeline).
+    timeline_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        null=True,
+        blank=True,
+        db_index=False,
+    )
+    timeline_at = models.DateTimeField(null=True, blank=True)
     # Rekognition-shaped labels, most confident first, for showing; PhotoLabel is for searching.
     labels = models.JSONField(default=list, blank=True)
 
@@ -220,6 +246,14 @@ class Photo(models.Model):
             # The album's counts and its open photos (each look of a waiting page): an
             # index-only scan over the album's statuses instead of a visit to every photo row.
             models.Index(fields=("album", "status"), name="photo_album_status"),
+            # An album's pages under each sort people choose (albums.ordering).
+            *ALBUM_SORT_INDEXES,
+            # The timeline and its month index: only done photos, the owner's, in their order.
+            models.Index(
+                fields=("timeline_owner", "-timeline_at", "-id"),
+                name="photo_timeline",
+                condition=models.Q(timeline_owner__isnull=False),
+            ),
         )
 
     def __str__(self) -> str:
@@ -251,6 +285,11 @@ class Photo(models.Model):
     def recognized_labels(self) -> list[Label]:
         """``labels`` read through their schema's owner, most confident first."""
         return [Label.from_item(item) for item in self.labels]
+
+    def place_in_timeline(self) -> None:
+        """A done photo joins its owner's timeline at the time it was taken, or uploaded."""
+        self.timeline_owner_id = self.album.owner_id
+        self.timeline_at = self.taken_at or self.created_at
 
     def thumbnail(self, size: int) -> dict[str, object] | None:
         return next((t for t in self.thumbnails if t.get("size") == size), None)

@@ -128,6 +128,12 @@ def _apply_final(photo: Photo, item: ResultItem, now: datetime) -> None:
     photo.finished_at = now
     photo.thumbnails = storable_json([t.to_item() for t in item.thumbnails])
     photo.labels = storable_json([label.to_item() for label in item.labels])
+    _apply_metadata(photo, item)
+    if photo.status == Photo.Status.SUCCEEDED:
+        photo.place_in_timeline()
+
+
+def _apply_metadata(photo: Photo, item: ResultItem) -> None:
     metadata = item.metadata
     if metadata is None:
         return

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from albums import bulk_views, photo_views, share_views, views
+from albums import bulk_views, photo_views, share_views, timeline_views, views
 
 app_name = "albums"
 
@@ -48,6 +48,7 @@ urlpatterns = [
         "albums/<int:album_id>/photos/download/", bulk_views.photos_download, name="bulk-download"
     ),
     path("search/", views.photo_search, name="search"),
+    path("timeline/", timeline_views.timeline, name="timeline"),
     path("photos/<uuid:photo_id>/", photo_views.photo_detail, name="photo"),
     path("photos/<uuid:photo_id>/delete/", photo_views.photo_delete_view, name="photo-delete"),
     path("photos/<uuid:photo_id>/execution/", photo_views.photo_execution, name="execution"),

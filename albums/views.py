@@ -15,11 +15,13 @@ from albums.changes import album_counts, current_cursor
 from albums.columns import column_text
 from albums.forms import AlbumForm
 from albums.models import Album, Photo, PhotoLabel
+from albums.ordering import ALBUM_SORTS, DEFAULT_ALBUM_SORT, AlbumSort
 from albums.outcomes import refresh_photos
 from photoshare.auth import AuthenticatedRequest
 
 PHOTOS_PER_PAGE = 48
 SUGGESTIONS = 24
+SORTS_SESSION_KEY = "album_sorts"  # {album id: sort}, the sort each album was last shown in
 
 
 def _get_album_for_user(request: AuthenticatedRequest, album_id: int) -> Album:
@@ -51,18 +53,34 @@ def album_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "albums/album_list.html", context)
 
 
+def _album_sort(request: AuthenticatedRequest, album: Album) -> AlbumSort:
+    """The sort in the URL (``?sort=taken``), remembered for this album in the session; else the
+    album's remembered sort; else newest uploads first."""
+    remembered: dict[str, str] = request.session.get(SORTS_SESSION_KEY, {})
+    chosen = AlbumSort.parse(request.GET.get("sort"))
+    if chosen is None:
+        return AlbumSort.parse(remembered.get(str(album.pk))) or DEFAULT_ALBUM_SORT
+    if remembered.get(str(album.pk)) != chosen.param:
+        request.session[SORTS_SESSION_KEY] = {**remembered, str(album.pk): chosen.param}
+    return chosen
+
+
 @require_http_methods(["GET"])
 def album_detail(request: AuthenticatedRequest, album_id: int) -> HttpResponse:
-    """The gallery: newest first, a page at a time, with the upload area."""
+    """The gallery: newest first unless sorted otherwise, a page at a time, with the upload
+    area."""
     album = _get_album_for_user(request, album_id)
+    sort = _album_sort(request, album)
     cursor = current_cursor(album)  # before the photos: a change in between is sent again
-    photos = album.photos.select_related("album").newest_first()
+    photos = album.photos.select_related("album").sorted_by(sort)
     page = Paginator(photos, PHOTOS_PER_PAGE).get_page(request.GET.get("page"))
     refresh_photos(page.object_list)
     context = {
         "album": album,
         "page": page,
         "photos": page.object_list,
+        "sort": sort,
+        "sorts": ALBUM_SORTS,
         "cursor": cursor,
         "counts": album_counts(album),
         # Where select mode can move photos: the person's other albums, by name.

@@ -107,9 +107,16 @@ def _fill(photos_for_alice: int, other_users: int) -> dict[str, Any]:
         Photo.Status.INTERRUPTED,
     ]
 
+    # Capture times over eight years; one photo in ten has none (a scan, a screenshot) and is
+    # placed in the timeline by its upload, as albums.outcomes does.
+    first_day = timezone.now() - timedelta(days=8 * 365)
+
     def photos_of(album: Album, count: int, start: int) -> Iterator[Photo]:
         for number in range(count):
             status = rng.choice(statuses)
+            taken = first_day + timedelta(seconds=rng.uniform(0, 8 * 365 * 86400))
+            taken_at = taken if rng.random() < 0.9 else None
+            done = status == Photo.Status.SUCCEEDED
             chosen = rng.sample(LABELS, 3)
             labels = [
                 Label(name, rng.uniform(60, 99), "local", "bench", parents=parents).to_item()
@@ -127,6 +134,11 @@ def _fill(photos_for_alice: int, other_users: int) -> dict[str, Any]:
                 camera_make="Canon",
                 width=4000,
                 height=3000,
+                file_size=rng.randrange(500_000, 9_000_000),
+                upload_size=rng.randrange(500_000, 9_000_000),
+                taken_at=taken_at,
+                timeline_owner_id=album.owner_id if done else None,
+                timeline_at=(taken_at or timezone.now()) if done else None,
             )
 
     def fill_album(album: Album, count: int) -> None:
@@ -247,6 +259,42 @@ def explain_everything(data: dict[str, Any]) -> None:
         "search suggestions", PhotoLabel.objects.most_frequent_for(alice)[:SUGGESTIONS]
     )
 
+    # The timeline (albums.timeline_views.timeline): alice's done photos across her albums.
+    from albums.timeline import TIMELINE_PAGE, Cursor, Month, month_index, month_of, timeline_page
+
+    timeline = Photo.objects.in_timeline_of(alice).timeline_order()
+    _explain_queryset("timeline: first page", timeline[: TIMELINE_PAGE + 1])
+    done = timeline.count()
+    middle_photo = timeline[done // 2]
+    deep = Cursor.of(middle_photo)
+    _explain_calls(
+        "timeline: a page in the middle (keyset), and 'anything newer?'",
+        lambda: timeline_page(user=alice, before=deep),
+    )
+    _explain_calls(
+        "timeline: the previous page (after=)", lambda: timeline_page(user=alice, after=deep)
+    )
+    assert middle_photo.timeline_at is not None
+    month = month_of(middle_photo.timeline_at)
+    _explain_calls(
+        f"timeline: jump to {month.label}",
+        lambda: timeline_page(user=alice, before=Cursor(Month(month.year, month.month).end())),
+    )
+    _explain_calls("timeline: the month index", lambda: month_index(user=alice))
+
+    # The album page under each sort (albums.ordering): the first page and one in the middle.
+    from albums.ordering import ALBUM_SORTS
+
+    for sort in ALBUM_SORTS:
+        if sort.reverse:
+            continue
+        sorted_photos = roll.photos.select_related("album").sorted_by(sort)
+        _explain_queryset(f"album page sorted by {sort.label}: first page", sorted_photos[:48])
+        _explain_queryset(
+            f"album page sorted by {sort.label}: a page in the middle",
+            sorted_photos[middle : middle + PHOTOS_PER_PAGE],
+        )
+
     # The photo page, tickets.
     _explain_queryset(
         "photo page: the photo, if it is the user's",
@@ -273,6 +321,13 @@ def main() -> None:
     )
     args = parser.parse_args()
     _setup_django()
+    from django.conf import settings
+
+    # Static URLs unhashed: the bench renders pages without having run collectstatic.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     from django.core.management import call_command
     from django.db import connection
 
@@ -285,6 +340,54 @@ def main() -> None:
         data = _fill(args.photos, args.other_users)
     _analyze()
     explain_everything(data)
+    time_timeline(data)
+
+
+def time_timeline(data: dict[str, Any], repeats: int = 30) -> None:
+    """Wall time of what the timeline page runs, median of ``repeats``, at this size."""
+    from statistics import median
+
+    from albums.models import Photo
+    from albums.timeline import Cursor, month_index, timeline_page
+
+    alice = data["alice"]
+    timeline = Photo.objects.in_timeline_of(alice).timeline_order()
+    done = timeline.count()
+    middle, last = Cursor.of(timeline[done // 2]), Cursor.of(timeline[done - 2])
+
+    def whole_page(**query: str) -> Callable[[], object]:
+        """The view itself, template and 120 presigned thumbnail URLs included."""
+        from django.test import RequestFactory
+
+        from albums.timeline_views import timeline as timeline_view
+
+        def render() -> object:
+            request = RequestFactory().get("/timeline/", query)
+            request.META["SERVER_NAME"] = "localhost"  # the bench has no allowed test host
+            request.user = alice
+            response = timeline_view(request)
+            assert response.status_code == 200
+            return response
+
+        return render
+
+    cases: dict[str, Callable[[], object]] = {
+        "whole timeline page (view and template), newest": whole_page(),
+        "whole timeline page (view and template), middle": whole_page(before=str(middle)),
+        "timeline page, newest": lambda: timeline_page(user=alice),
+        "timeline page, middle (keyset)": lambda: timeline_page(user=alice, before=middle),
+        "timeline page, oldest": lambda: timeline_page(user=alice, before=last),
+        "month index": lambda: month_index(user=alice),
+    }
+    print(f"\n=== timings ({done} done photos in alice's timeline; median of {repeats})")
+    for name, call in cases.items():
+        call()  # warm
+        times = []
+        for _ in range(repeats):
+            began = time.perf_counter()
+            call()
+            times.append((time.perf_counter() - began) * 1000)
+        print(f"{name}: {median(times):.2f} ms")
 
 
 if __name__ == "__main__":

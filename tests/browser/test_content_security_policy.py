@@ -270,6 +270,11 @@ def test_a_signed_in_persons_pages_break_no_policy(
     expect(page.locator(".photo-card")).to_have_count(1)
     settle(page)
     visit(page, "/search/?q=nothing-at-all")
+    visit(page, "/timeline/")  # month headings, the month index and auto-submit.js
+    page.get_by_label("Jump to").select_option(index=0)
+    expect(page).to_have_url(re.compile(r"/timeline/\?month="))
+    settle(page)
+    visit(page, f"/albums/{lisbon.pk}/?sort=taken")  # the sort control and its note
     visit(page, f"/albums/{lisbon.pk}/rename/")
     visit(page, f"/albums/{lisbon.pk}/delete/")
     visit(page, "/albums/999999/", status=404)
