@@ -10,10 +10,16 @@ here, so albums.models can build its QuerySet methods from this module (``sorted
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db.models import BooleanField, ExpressionWrapper, F, Index, OrderBy, Q
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, Lower
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    from albums.models import Photo  # albums.models imports this module
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,9 @@ class SortField:
     expression: Combinable
     descending: bool
     fixed: bool = False
+    # What a keyset comparison reads where ``expression`` can be NULL (a comparison with NULL is
+    # never true): a never-null expression that orders the rows this step sees the same way.
+    key: Combinable | None = None
 
     def order_by(self) -> OrderBy:
         if self.descending:
@@ -34,7 +43,7 @@ class SortField:
     def flipped(self) -> SortField:
         if self.fixed:
             return self
-        return SortField(self.name, self.expression, not self.descending)
+        return SortField(self.name, self.expression, not self.descending, key=self.key)
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,15 @@ class PhotoOrder:
 
     def flipped(self) -> PhotoOrder:
         return PhotoOrder(tuple(field.flipped() for field in self.fields))
+
+    def keyed(self, photos: QuerySet[Photo]) -> QuerySet[Photo]:
+        """``photos`` in this order, each step an annotation (``sort_<name>``) that is never
+        NULL, ending with the primary key: the form albums.neighbours walks by keyset, so the
+        viewer's previous and next follow exactly the grid's order."""
+        *steps, last = self.fields  # the primary key, a column already
+        keys = {f"sort_{step.name}": step.key or step.expression for step in steps}
+        names = [f"{'-' if step.descending else ''}sort_{step.name}" for step in steps]
+        return photos.annotate(**keys).order_by(*names, "-pk" if last.descending else "pk")
 
     def album_index(self, name: str) -> Index:
         """The index that serves this order within an album (and, scanned backward, its
@@ -70,7 +88,8 @@ _UNDATED = ExpressionWrapper(Q(taken_at__isnull=True), output_field=BooleanField
 _UPLOADED = _order(("created_at", F("created_at"), True))
 _TAKEN = _order(
     SortField("undated", _UNDATED, False, fixed=True),
-    ("taken_at", F("taken_at"), True),
+    # Among undated photos taken_at is NULL for all, so the upload time decides, as below.
+    SortField("taken_at", F("taken_at"), True, key=Coalesce("taken_at", "created_at")),
     ("created_at", F("created_at"), True),
 )
 # Names as people read them, whatever the case ("img_2.jpg" beside "IMG_1.JPG").

@@ -25,9 +25,11 @@ from albums.changes import album_counts, changes_since, current_cursor, settled_
 from albums.columns import column_text
 from albums.models import Album, Photo, PhotoLabel
 from albums.neighbours import neighbours, position
+from albums.ordering import TIMELINE, AlbumSort
 from albums.outcomes import refresh_album, refresh_photos
 from albums.pipeline import pipeline_config
 from albums.services import photo_delete
+from albums.timeline import Cursor as TimelineCursor
 from albums.uploads import FileOffer, TicketOutcome, UploadNotAllowed, issue_tickets
 from albums.views import PHOTOS_PER_PAGE, _get_album_for_user
 from photoshare.auth import AuthenticatedRequest
@@ -149,31 +151,56 @@ class Grid:
     photos: QuerySet[Photo]
     url: str  # its first page
     name: str
-    link_query: str  # "" for the album, "?q=dog" for a search's results
+    link_query: str  # "" for the album newest first, else "?q=dog", "?sort=name", "?in=timeline"
+    keyset: bool = False  # paged by cursor (the timeline), not by page number
 
 
 def _grid_for(request: AuthenticatedRequest, photo: Photo) -> Grid:
-    """The search's results when the link came from them (``?q=``) and the photo is among them;
-    otherwise the photo's album, in the orders those grids show."""
+    """The grid the tile's link names, when the photo is in it: a search's results (``?q=``),
+    the timeline (``?in=timeline``) or the album under a chosen sort (``?sort=``); otherwise the
+    photo's album, newest first. Each in the order that grid shows, so previous and next match."""
     query = column_text(PhotoLabel, "term", request.GET.get("q", "")).strip()
     if query:
         found = Photo.objects.labelled(query, owner=request.user).newest_first()
         if found.filter(pk=photo.pk).exists():
             carried = urlencode({"q": query})
             return Grid(found, f"{reverse('albums:search')}?{carried}", f"“{query}”", f"?{carried}")
+    if request.GET.get("in") == "timeline" and photo.timeline_owner_id == request.user.pk:
+        timeline = TIMELINE.keyed(Photo.objects.in_timeline_of(request.user))
+        return Grid(timeline, reverse("albums:timeline"), "Timeline", "?in=timeline", keyset=True)
     album = photo.album
-    return Grid(
-        album.photos.newest_first(), reverse("albums:detail", args=[album.pk]), album.name, ""
-    )
+    album_url = reverse("albums:detail", args=[album.pk])
+    sort = AlbumSort.parse(request.GET.get("sort"))
+    if sort is not None and not sort.is_upload_order:
+        carried = urlencode({"sort": sort.param})
+        photos = sort.order.keyed(album.photos.all())
+        return Grid(photos, f"{album_url}?{carried}", album.name, f"?{carried}")
+    return Grid(album.photos.newest_first(), album_url, album.name, "")
 
 
-def _grid_page_url(grid: Grid, photo: Photo) -> str:
-    """The grid page that shows ``photo``, scrolled to its tile: where closing the viewer goes."""
-    page = position(grid.photos, photo) // PHOTOS_PER_PAGE + 1
+def _grid_page_url(grid: Grid, photo: Photo, previous: Photo | None) -> str:
+    """The grid page that shows ``photo`` (read through the grid's queryset, see ``_keyed``),
+    scrolled to its tile: where closing the viewer goes. A numbered grid's page comes from one
+    COUNT; a timeline page starts after the photo before this one (its cursor), so the photo
+    is at its top."""
     url = grid.url
+    if grid.keyset:
+        if previous is not None:
+            url += f"?{urlencode({'before': str(TimelineCursor.of(previous))})}"
+        return f"{url}#photo-{photo.id}"
+    page = position(grid.photos, photo) // PHOTOS_PER_PAGE + 1
     if page > 1:
         url += f"{'&' if '?' in url else '?'}page={page}"
     return f"{url}#photo-{photo.id}"
+
+
+def _keyed(grid: Grid, photo: Photo) -> Photo:
+    """``photo`` as the grid's queryset reads it, with the order's annotations on it."""
+    if not grid.photos.query.annotations:
+        return photo
+    keyed = grid.photos.get(pk=photo.pk)
+    keyed.album = photo.album
+    return keyed
 
 
 @require_http_methods(["GET"])
@@ -184,12 +211,13 @@ def photo_detail(request: AuthenticatedRequest, photo_id: UUID) -> HttpResponse:
     photo = _get_photo_for_user(request, photo_id)
     refresh_photos([photo])
     grid = _grid_for(request, photo)
-    around = neighbours(grid.photos, photo)
+    keyed = _keyed(grid, photo)
+    around = neighbours(grid.photos, keyed)
     context = {
         "photo": photo,
         "album": photo.album,
         "grid": grid,
-        "close_url": _grid_page_url(grid, photo),
+        "close_url": _grid_page_url(grid, keyed, around.previous),
         "previous": around.previous,
         "next": around.next,
         "rejected_retention_days": settings.PHOTOSHARE_REJECTED_RETENTION_DAYS,

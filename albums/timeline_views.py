@@ -32,5 +32,11 @@ def timeline(request: AuthenticatedRequest) -> HttpResponse:
         {"group": group, "count": counts.get(group.month.param, 0)} for group in page.groups
     ]
     shown = page.groups[0].month.param if page.groups else (month.param if month else "")
-    context = {"page": page, "sections": sections, "months": months, "shown_month": shown}
+    context = {
+        "page": page,
+        "sections": sections,
+        "months": months,
+        "shown_month": shown,
+        "viewer_query": "?in=timeline",  # the viewer steps through the timeline
+    }
     return render(request, "albums/timeline.html", context)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -81,6 +83,8 @@ def album_detail(request: AuthenticatedRequest, album_id: int) -> HttpResponse:
         "photos": page.object_list,
         "sort": sort,
         "sorts": ALBUM_SORTS,
+        # Tiles open the viewer in this sort, so its previous and next follow the grid.
+        "viewer_query": "" if sort.is_upload_order else f"?{urlencode({'sort': sort.param})}",
         "cursor": cursor,
         "counts": album_counts(album),
         # Where select mode can move photos: the person's other albums, by name.
@@ -131,5 +135,10 @@ def photo_search(request: AuthenticatedRequest) -> HttpResponse:
         page = Paginator(found, PHOTOS_PER_PAGE).get_page(request.GET.get("page"))
     # What there is to find: the user's most frequent labels, as suggestions.
     suggestions = PhotoLabel.objects.most_frequent_for(request.user)[:SUGGESTIONS]
-    context = {"query": query, "page": page, "suggestions": suggestions}
+    context = {
+        "query": query,
+        "page": page,
+        "suggestions": suggestions,
+        "viewer_query": f"?{urlencode({'q': query})}",  # the viewer steps through the results
+    }
     return render(request, "albums/search.html", context)
