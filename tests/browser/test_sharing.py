@@ -128,6 +128,7 @@ def test_the_sharing_pages_fit_a_phone(
             page.locator(".photo-card__link").first.click()
             expect(page.get_by_role("link", name="Download original")).to_be_visible()
             fits(page)
+        page.goto("/albums/")  # the viewer is full screen: the site's header is hidden there
         page.get_by_role("button", name="Account").click()
         page.get_by_role("button", name="Log out").click()
         log_in(page, charlie)
