@@ -13,56 +13,32 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
-from django.test import Client
 from playwright.sync_api import Browser, BrowserContext, Page, Request, expect
 
 from albums import sharing
 from albums.models import Album, AlbumShare, Photo
-from albums.outcomes import refresh_photos
 from albums.views import PHOTOS_PER_PAGE
-from tests.albums.photo_helpers import run_worker_until_idle, upload
-from tests.browser.test_labels_and_search import DOG
+from tests.browser import test_viewer
 from tests.browser.test_upload_flow import log_in
-from tests.browser.test_viewer import swipe
+from tests.browser.test_viewer import Trip, swipe
 from tests.conftest import make_user
-from tests.processing.exif_fixtures import LISBON_GPS
-from tests.processing.images import exif_block, jpeg, orientation_card
 
 SIZES = [(1280, 800), (375, 740)]
 OWNER_CONTROLS = ("Delete", "Pipeline execution", "Search for Dog")
 
-
-@dataclass
-class SharedTrip:
-    """Vera's album of three finished photos, newest first as the gallery shows them."""
-
-    album: Album
-    newest: Photo  # taken in Lisbon: its position is in the file
-    middle: Photo  # labelled Dog, with its box
-    oldest: Photo
+# The owner's viewer tests' album and phone, shared here.
+trip = test_viewer.trip
+touch_page = test_viewer.touch_page
 
 
 @pytest.fixture
-def trip(transactional_db: None) -> SharedTrip:
-    vera = make_user("vera@example.com")
-    client = Client()
-    client.force_login(vera)
-    album = Album.objects.create(owner=vera, name="Trip")
-    located = exif_block(make="Canon", gps=LISBON_GPS)
-    ids = [
-        upload(client, album, jpeg(orientation_card(1600, 1200), exif=exif), filename=f"{name}.jpg")
-        for name, exif in (("oldest", None), ("middle", None), ("newest", located))
-    ]
-    run_worker_until_idle()
-    oldest, middle, newest = (Photo.objects.get(pk=photo_id) for photo_id in ids)
-    refresh_photos([oldest, middle, newest])  # as the owner's gallery would on its next look
-    assert {photo.status for photo in (oldest, middle, newest)} == {Photo.Status.SUCCEEDED}
-    assert newest.latitude is not None
-    Photo.objects.filter(pk=middle.pk).update(labels=[DOG.to_item()])
-    return SharedTrip(album, newest, middle, oldest)
+def located(trip: Trip) -> Trip:
+    """test_viewer's trip (vera's three photos, the middle one labelled Dog with its box), the
+    newest taken in Lisbon, as its owner's page shows it: no share's page may."""
+    Photo.objects.filter(pk=trip.newest.pk).update(latitude=38.7139, longitude=-9.1394)
+    return trip
 
 
 def link_to(album: Album, *, originals: bool = False) -> str:
@@ -78,20 +54,6 @@ def anyone(browser: Browser, live_server: object) -> Iterator[BrowserContext]:
     context = browser.new_context(base_url=str(live_server))
     context.set_default_timeout(30_000)
     yield context
-    context.close()
-
-
-@pytest.fixture
-def phone(browser: Browser, live_server: object) -> Iterator[Page]:
-    """A signed-out phone: a touch screen at 375 px."""
-    context = browser.new_context(
-        base_url=str(live_server),
-        viewport={"width": 375, "height": 740},
-        has_touch=True,
-        is_mobile=True,
-    )
-    context.set_default_timeout(30_000)
-    yield context.new_page()
     context.close()
 
 
@@ -111,17 +73,17 @@ def assert_read_only(page: Page) -> None:
 
 @pytest.mark.parametrize(("width", "height"), SIZES)
 def test_anyone_with_a_link_moves_through_the_album_in_the_viewer_and_escape_returns(
-    anyone: BrowserContext, trip: SharedTrip, width: int, height: int
+    anyone: BrowserContext, located: Trip, width: int, height: int
 ) -> None:
-    gallery = link_to(trip.album)
+    gallery = link_to(located.album)
     page = anyone.new_page()
     page.set_viewport_size({"width": width, "height": height})
     requests: list[Request] = []
     page.on("request", lambda request: requests.append(request))
     page.goto(gallery)
     expect(page.get_by_role("link", name="Log in")).to_be_visible()  # signed out
-    page.locator(f"#photo-{trip.middle.id}").get_by_role("link").click()
-    expect(page).to_have_url(at(gallery, trip.middle))
+    page.locator(f"#photo-{located.middle.id}").get_by_role("link").click()
+    expect(page).to_have_url(at(gallery, located.middle))
     viewer = page.get_by_role("region", name="Photo viewer")
     expect(viewer.locator(".viewer__title")).to_have_text("middle.jpg")
     image = viewer.get_by_role("img", name="middle.jpg")
@@ -129,7 +91,7 @@ def test_anyone_with_a_link_moves_through_the_album_in_the_viewer_and_escape_ret
     assert image.evaluate("img => img.naturalWidth") == 1024
     assert_read_only(page)
     # Both neighbours' previews are loaded ahead.
-    for neighbour in (trip.newest, trip.oldest):
+    for neighbour in (located.newest, located.oldest):
         page.wait_for_function(
             "wanted => performance.getEntriesByType('resource')"
             ".some((entry) => entry.name.includes(wanted))",
@@ -145,32 +107,32 @@ def test_anyone_with_a_link_moves_through_the_album_in_the_viewer_and_escape_ret
     expect(chip).to_have_attribute("aria-pressed", "true")
 
     page.keyboard.press("ArrowRight")  # older
-    expect(page).to_have_url(at(gallery, trip.oldest))
+    expect(page).to_have_url(at(gallery, located.oldest))
     expect(viewer.locator(".viewer__title")).to_have_text("oldest.jpg")
     expect(page.get_by_role("link", name="Next photo")).to_have_count(0)  # the album's end
     page.keyboard.press("ArrowLeft")
-    expect(page).to_have_url(at(gallery, trip.middle))
+    expect(page).to_have_url(at(gallery, located.middle))
     page.keyboard.press("ArrowLeft")  # newer: the photo with a position in its file
-    expect(page).to_have_url(at(gallery, trip.newest))
+    expect(page).to_have_url(at(gallery, located.newest))
     expect(viewer.locator(".viewer__title")).to_have_text("newest.jpg")
     expect(page.get_by_role("link", name="Previous photo")).to_have_count(0)
     assert_read_only(page)
     # Switched in place: no page was loaded as a document since the first photo.
     assert len([r for r in requests if r.resource_type == "document"]) == documents
     page.go_back()
-    expect(page).to_have_url(at(gallery, trip.middle))
+    expect(page).to_have_url(at(gallery, located.middle))
 
     page.keyboard.press("Escape")  # back through history to the gallery it was opened from
     expect(page).to_have_url(re.compile(rf"{re.escape(gallery)}$"))
-    expect(page.locator(f"#photo-{trip.middle.id}")).to_be_visible()
+    expect(page.locator(f"#photo-{located.middle.id}")).to_be_visible()
 
 
 def test_swipes_and_a_tapped_label_work_through_a_link_on_a_phone(
-    phone: Page, trip: SharedTrip
+    touch_page: Page, located: Trip
 ) -> None:
-    page = phone
-    gallery = link_to(trip.album)
-    page.goto(f"{gallery}photos/{trip.middle.id}/")
+    page = touch_page
+    gallery = link_to(located.album)
+    page.goto(f"{gallery}photos/{located.middle.id}/")
     expect(page.get_by_role("img", name="middle.jpg")).to_have_js_property("complete", True)
     box = page.locator(".label-box", has_text="Dog")
     expect(box).to_have_css("opacity", "0")
@@ -178,35 +140,35 @@ def test_swipes_and_a_tapped_label_work_through_a_link_on_a_phone(
     chip.tap()
     expect(box).to_have_class("label-box label-box--on")
     expect(box).to_be_in_viewport()  # the chips are below the picture: it comes into sight
-    expect(page).to_have_url(at(gallery, trip.middle))
+    expect(page).to_have_url(at(gallery, located.middle))
     assert_read_only(page)
     # Opened from a copied link: closing goes to the gallery page that holds the photo.
     page.get_by_role("link", name="Close: back to Trip").tap()
-    expect(page).to_have_url(re.compile(rf"{re.escape(gallery)}#photo-{trip.middle.id}$"))
-    expect(page.locator(f"#photo-{trip.middle.id}")).to_be_in_viewport()
+    expect(page).to_have_url(re.compile(rf"{re.escape(gallery)}#photo-{located.middle.id}$"))
+    expect(page.locator(f"#photo-{located.middle.id}")).to_be_in_viewport()
     page.go_back()
-    expect(page).to_have_url(at(gallery, trip.middle))
+    expect(page).to_have_url(at(gallery, located.middle))
     expect(page.get_by_role("img", name="middle.jpg")).to_have_js_property("complete", True)
     swipe(page, 320, 60)  # to the left: the next, older photo
-    expect(page).to_have_url(at(gallery, trip.oldest))
+    expect(page).to_have_url(at(gallery, located.oldest))
     expect(page.get_by_role("img", name="oldest.jpg")).to_be_visible()
     swipe(page, 60, 320)
-    expect(page).to_have_url(at(gallery, trip.middle))
+    expect(page).to_have_url(at(gallery, located.middle))
     swipe(page, 60, 320)
-    expect(page).to_have_url(at(gallery, trip.newest))
+    expect(page).to_have_url(at(gallery, located.newest))
     assert_read_only(page)
 
 
 @pytest.mark.parametrize(("width", "height"), SIZES)
 def test_zoom_loads_the_links_original_only_when_the_link_allows_originals(
-    anyone: BrowserContext, trip: SharedTrip, width: int, height: int
+    anyone: BrowserContext, located: Trip, width: int, height: int
 ) -> None:
     page = anyone.new_page()
     page.set_viewport_size({"width": width, "height": height})
     requests: list[Request] = []
     page.on("request", lambda request: requests.append(request))
-    closed = link_to(trip.album)
-    page.goto(f"{closed}photos/{trip.middle.id}/")
+    closed = link_to(located.album)
+    page.goto(f"{closed}photos/{located.middle.id}/")
     image = page.get_by_role("img", name="middle.jpg")
     expect(image).to_have_js_property("complete", True)
     expect(page.get_by_role("link", name="Download original")).to_have_count(0)
@@ -218,9 +180,9 @@ def test_zoom_loads_the_links_original_only_when_the_link_allows_originals(
     expect(image).to_have_attribute("src", re.compile(r"/1024\.jpg\?"))
     assert [r.url for r in requests if "/original/" in r.url or "/uploads/" in r.url] == []
 
-    opened = link_to(trip.album, originals=True)
-    original = f"{opened}photos/{trip.middle.id}/original/"
-    page.goto(f"{opened}photos/{trip.middle.id}/")
+    opened = link_to(located.album, originals=True)
+    original = f"{opened}photos/{located.middle.id}/original/"
+    page.goto(f"{opened}photos/{located.middle.id}/")
     image = page.get_by_role("img", name="middle.jpg")
     expect(image).to_have_js_property("complete", True)
     expect(page.get_by_role("link", name="Download original")).to_have_attribute("href", original)
@@ -234,18 +196,18 @@ def test_zoom_loads_the_links_original_only_when_the_link_allows_originals(
 
 @pytest.mark.parametrize(("width", "height"), SIZES)
 def test_an_account_it_was_shared_with_gets_the_viewer_without_originals(
-    page: Page, trip: SharedTrip, width: int, height: int
+    page: Page, located: Trip, width: int, height: int
 ) -> None:
     charlie = make_user("charlie@example.com")
-    AlbumShare.objects.create(album=trip.album, recipient=charlie)
+    AlbumShare.objects.create(album=located.album, recipient=charlie)
     page.set_viewport_size({"width": width, "height": height})
     log_in(page, charlie)
-    gallery = f"/shared/albums/{trip.album.pk}/"
+    gallery = f"/shared/albums/{located.album.pk}/"
     page.goto(gallery)
-    page.locator(f"#photo-{trip.newest.id}").get_by_role("link").click()
-    expect(page).to_have_url(at(gallery, trip.newest))
+    page.locator(f"#photo-{located.newest.id}").get_by_role("link").click()
+    expect(page).to_have_url(at(gallery, located.newest))
     page.get_by_role("link", name="Next photo").click()
-    expect(page).to_have_url(at(gallery, trip.middle))
+    expect(page).to_have_url(at(gallery, located.middle))
     expect(page.get_by_role("img", name="middle.jpg")).to_have_js_property("complete", True)
     assert_read_only(page)
     expect(page.get_by_role("link", name="Download original")).to_have_count(0)
@@ -257,13 +219,7 @@ def test_an_account_it_was_shared_with_gets_the_viewer_without_originals(
 def test_escape_from_past_a_gallery_page_opens_the_page_that_holds_the_photo(
     anyone: BrowserContext, transactional_db: None
 ) -> None:
-    wim = make_user("wim@example.com")
-    album = Album.objects.create(owner=wim, name="Burst")
-    Photo.objects.bulk_create(
-        Photo(album=album, original_filename=f"burst-{i:02}.jpg", status=Photo.Status.SUCCEEDED)
-        for i in range(PHOTOS_PER_PAGE + 2)
-    )
-    in_order = list(album.photos.newest_first())
+    album, in_order = test_viewer.burst(make_user("wim@example.com"))
     gallery = link_to(album)
     page = anyone.new_page()
     page.set_viewport_size({"width": 375, "height": 740})

@@ -268,16 +268,21 @@ def test_a_photo_still_processing_says_so_in_the_viewer(page: Page, trip: Trip) 
     expect(page).to_have_url(photo_url(trip.newest))
 
 
-def test_escape_returns_to_where_the_grid_was_or_to_the_page_of_the_photo_reached(
-    page: Page, transactional_db: None
-) -> None:
-    wim = make_user("wim@example.com")
-    album = Album.objects.create(owner=wim, name="Burst")
+def burst(owner: User) -> tuple[Album, list[Photo]]:
+    """An album of a grid page and two photos more (finished, without files), newest first."""
+    album = Album.objects.create(owner=owner, name="Burst")
     Photo.objects.bulk_create(
         Photo(album=album, original_filename=f"burst-{i:02}.jpg", status=Photo.Status.SUCCEEDED)
         for i in range(PHOTOS_PER_PAGE + 2)
     )
-    in_order = list(album.photos.newest_first())
+    return album, list(album.photos.newest_first())
+
+
+def test_escape_returns_to_where_the_grid_was_or_to_the_page_of_the_photo_reached(
+    page: Page, transactional_db: None
+) -> None:
+    wim = make_user("wim@example.com")
+    album, in_order = burst(wim)
     page.set_viewport_size({"width": 375, "height": 740})
     log_in(page, wim)
     page.goto(f"/albums/{album.pk}/")
