@@ -61,6 +61,11 @@ def at(gallery: str, photo: Photo) -> re.Pattern[str]:
     return re.compile(rf"{re.escape(gallery)}photos/{photo.id}/$")
 
 
+def ready(page: Page) -> None:
+    """viewer.js has set the photo up (it shows the zoom button), so keys and swipes are heard."""
+    expect(page.locator('[data-viewer-action="zoom"]')).to_be_visible()
+
+
 def assert_read_only(page: Page) -> None:
     for name in OWNER_CONTROLS:
         expect(page.get_by_role("link", name=name)).to_have_count(0)
@@ -90,6 +95,7 @@ def test_anyone_with_a_link_moves_through_the_album_in_the_viewer_and_escape_ret
     expect(image).to_have_js_property("complete", True)
     assert image.evaluate("img => img.naturalWidth") == 1024
     assert_read_only(page)
+    ready(page)
     # Both neighbours' previews are loaded ahead.
     for neighbour in (located.newest, located.oldest):
         page.wait_for_function(
@@ -134,6 +140,7 @@ def test_swipes_and_a_tapped_label_work_through_a_link_on_a_phone(
     gallery = link_to(located.album)
     page.goto(f"{gallery}photos/{located.middle.id}/")
     expect(page.get_by_role("img", name="middle.jpg")).to_have_js_property("complete", True)
+    ready(page)
     box = page.locator(".label-box", has_text="Dog")
     expect(box).to_have_css("opacity", "0")
     chip = page.get_by_role("button", name=re.compile("^Dog"))
@@ -149,6 +156,7 @@ def test_swipes_and_a_tapped_label_work_through_a_link_on_a_phone(
     page.go_back()
     expect(page).to_have_url(at(gallery, located.middle))
     expect(page.get_by_role("img", name="middle.jpg")).to_have_js_property("complete", True)
+    ready(page)
     swipe(page, 320, 60)  # to the left: the next, older photo
     expect(page).to_have_url(at(gallery, located.oldest))
     expect(page.get_by_role("img", name="oldest.jpg")).to_be_visible()
@@ -172,6 +180,7 @@ def test_zoom_loads_the_links_original_only_when_the_link_allows_originals(
     image = page.get_by_role("img", name="middle.jpg")
     expect(image).to_have_js_property("complete", True)
     expect(page.get_by_role("link", name="Download original")).to_have_count(0)
+    ready(page)
     image.dblclick()
     expect(page.locator("#viewer-canvas")).to_have_class(re.compile("viewer__canvas--zoomed"))
     expect(page.locator("[data-viewer-note]")).to_have_text(
@@ -212,6 +221,7 @@ def test_an_account_it_was_shared_with_gets_the_viewer_without_originals(
     assert_read_only(page)
     expect(page.get_by_role("link", name="Download original")).to_have_count(0)
     expect(page.locator(".viewer__image[data-original]")).to_have_count(0)
+    ready(page)
     page.keyboard.press("Escape")
     expect(page).to_have_url(re.compile(rf"{re.escape(gallery)}$"))
 
@@ -226,6 +236,7 @@ def test_escape_from_past_a_gallery_page_opens_the_page_that_holds_the_photo(
     page.goto(gallery)
     page.locator(f"#photo-{in_order[PHOTOS_PER_PAGE - 1].id}").get_by_role("link").click()
     expect(page).to_have_url(at(gallery, in_order[PHOTOS_PER_PAGE - 1]))
+    ready(page)
     page.keyboard.press("ArrowRight")
     last = in_order[PHOTOS_PER_PAGE]
     expect(page).to_have_url(at(gallery, last))

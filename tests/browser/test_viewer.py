@@ -293,6 +293,7 @@ def test_escape_returns_to_where_the_grid_was_or_to_the_page_of_the_photo_reache
     assert scrolled > 1000
     tile.get_by_role("link").click()
     expect(page).to_have_url(photo_url(in_order[40]))
+    expect(page.get_by_role("button", name="Zoom in")).to_be_visible()  # viewer.js listens
     page.keyboard.press("ArrowRight")
     expect(page).to_have_url(photo_url(in_order[41]))
     page.keyboard.press("Escape")
@@ -301,6 +302,8 @@ def test_escape_returns_to_where_the_grid_was_or_to_the_page_of_the_photo_reache
 
     # Past the page's last photo: Escape opens the page that shows the one on screen.
     page.locator(f"#photo-{in_order[PHOTOS_PER_PAGE - 1].id}").get_by_role("link").click()
+    # viewer.js shows the zoom button once it listens: a key pressed before would be lost.
+    expect(page.get_by_role("button", name="Zoom in")).to_be_visible()
     page.keyboard.press("ArrowRight")
     expect(page).to_have_url(photo_url(in_order[PHOTOS_PER_PAGE]))
     page.keyboard.press("Escape")
