@@ -199,7 +199,9 @@ def test_zoom_loads_the_links_original_only_when_the_link_allows_originals(
     expect(image).to_have_attribute("src", original)  # through the link: its location removed
     expect(image).to_have_js_property("naturalWidth", 1600)
     expect(page.locator("#viewer-canvas")).to_have_class(re.compile("viewer__canvas--zoomed"))
-    # Never the owner's presigned original.
+    # Asked for once (each request reads and redacts the whole file), never the owner's
+    # presigned original.
+    assert len([r for r in requests if r.url.endswith(original)]) == 1
     assert [r.url for r in requests if "/uploads/" in r.url] == []
 
 
