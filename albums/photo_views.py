@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods
 from albums.changes import album_counts, changes_since, current_cursor, settled_cursor
 from albums.columns import column_text
 from albums.models import Album, Photo, PhotoLabel
-from albums.neighbours import neighbours, position
+from albums.neighbours import Neighbours, neighbours, position
 from albums.outcomes import refresh_album, refresh_photos
 from albums.pipeline import pipeline_config
 from albums.services import photo_delete
@@ -179,12 +179,16 @@ def _grid_page_url(grid: Grid, photo: Photo) -> str:
 
 
 def viewer_context(
-    *, grid: Grid, photo: Photo, close_url: str, photo_url: Callable[[Photo], str]
+    *,
+    grid: Grid,
+    photo: Photo,
+    around: Neighbours,
+    close_url: str,
+    photo_url: Callable[[Photo], str],
 ) -> dict[str, object]:
     """What templates/albums/_viewer.html needs from any viewer page, the owner's or a share's:
-    the photo, where closing goes, and its neighbours in ``grid``'s order as links
+    the photo, where closing goes, and its neighbours in ``grid``'s order (``around``) as links
     (``photo_url`` makes a photo's URL in that page's own scheme)."""
-    around = neighbours(grid.photos, photo)
     return {
         "photo": photo,
         "grid": grid,
@@ -204,10 +208,12 @@ def photo_detail(request: AuthenticatedRequest, photo_id: UUID) -> HttpResponse:
     photo = _get_photo_for_user(request, photo_id)
     refresh_photos([photo])
     grid = _grid_for(request, photo)
+    around = neighbours(grid.photos, photo)
     context = {
         **viewer_context(
             grid=grid,
             photo=photo,
+            around=around,
             close_url=_grid_page_url(grid, photo),
             photo_url=lambda other: reverse("albums:photo", args=[other.id]) + grid.link_query,
         ),

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from albums import sharing
 from albums.models import Album, AlbumShare, Photo, ShareLink
+from albums.neighbours import neighbours
 from albums.photo_views import Grid, viewer_context
 from albums.views import PHOTOS_PER_PAGE, _get_album_for_user
 from photoshare.auth import AuthenticatedRequest
@@ -196,7 +197,11 @@ def _photo_page(
     context = {
         **context,
         **viewer_context(
-            grid=grid, photo=photo, close_url=f"{page}#photo-{photo.id}", photo_url=photo_url
+            grid=grid,
+            photo=photo,
+            around=neighbours(grid.photos, photo),
+            close_url=f"{page}#photo-{photo.id}",
+            photo_url=photo_url,
         ),
         "album": album,
         "gallery_url": gallery_url,
