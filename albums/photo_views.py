@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby
@@ -24,11 +25,12 @@ from django.views.decorators.http import require_http_methods
 from albums.changes import album_counts, changes_since, current_cursor, settled_cursor
 from albums.columns import column_text
 from albums.models import Album, Photo, PhotoLabel
-from albums.neighbours import neighbours, position
+from albums.neighbours import Neighbours, neighbours, position
 from albums.ordering import TIMELINE, AlbumSort
 from albums.outcomes import refresh_album, refresh_photos
 from albums.pipeline import pipeline_config
 from albums.services import photo_delete
+from albums.templatetags.photos import photo_image_url
 from albums.timeline import Cursor as TimelineCursor
 from albums.uploads import FileOffer, TicketOutcome, UploadNotAllowed, issue_tickets
 from albums.views import PHOTOS_PER_PAGE, _get_album_for_user
@@ -203,6 +205,28 @@ def _keyed(grid: Grid, photo: Photo) -> Photo:
     return keyed
 
 
+def viewer_context(
+    *,
+    grid: Grid,
+    photo: Photo,
+    around: Neighbours,
+    close_url: str,
+    photo_url: Callable[[Photo], str],
+) -> dict[str, object]:
+    """What templates/albums/_viewer.html needs from any viewer page, the owner's or a share's:
+    the photo, where closing goes, and its neighbours in ``grid``'s order (``around``) as links
+    (``photo_url`` makes a photo's URL in that page's own scheme)."""
+    return {
+        "photo": photo,
+        "grid": grid,
+        "close_url": close_url,
+        "previous": around.previous,
+        "next": around.next,
+        "previous_url": photo_url(around.previous) if around.previous else "",
+        "next_url": photo_url(around.next) if around.next else "",
+    }
+
+
 @require_http_methods(["GET"])
 def photo_detail(request: AuthenticatedRequest, photo_id: UUID) -> HttpResponse:
     """The full-screen viewer, one URL per photo (and per grid it was opened from): previous and
@@ -214,12 +238,15 @@ def photo_detail(request: AuthenticatedRequest, photo_id: UUID) -> HttpResponse:
     keyed = _keyed(grid, photo)
     around = neighbours(grid.photos, keyed)
     context = {
-        "photo": photo,
+        **viewer_context(
+            grid=grid,
+            photo=photo,
+            around=around,
+            close_url=_grid_page_url(grid, keyed, around.previous),
+            photo_url=lambda other: reverse("albums:photo", args=[other.id]) + grid.link_query,
+        ),
         "album": photo.album,
-        "grid": grid,
-        "close_url": _grid_page_url(grid, keyed, around.previous),
-        "previous": around.previous,
-        "next": around.next,
+        "original_url": photo_image_url(photo),
         "rejected_retention_days": settings.PHOTOSHARE_REJECTED_RETENTION_DAYS,
     }
     return render(request, "albums/photo_detail.html", context)

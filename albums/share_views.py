@@ -12,8 +12,10 @@ share opens nothing but its album's finished photos.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django.contrib import messages
@@ -26,6 +28,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from albums import sharing
 from albums.models import Album, AlbumShare, Photo, ShareLink
+from albums.neighbours import neighbours
+from albums.photo_views import Grid, viewer_context
 from albums.views import PHOTOS_PER_PAGE, _get_album_for_user
 from photoshare.auth import AuthenticatedRequest
 
@@ -177,15 +181,31 @@ def _gallery(
 
 
 def _photo_page(
-    request: HttpRequest, photo: Photo, url_name: str, key: object, context: dict[str, object]
+    request: HttpRequest,
+    photo: Photo,
+    photo_url: Callable[[Photo], str],
+    gallery_url: str,
+    context: dict[str, object],
 ) -> HttpResponse:
-    newer, older = sharing.neighbours(photo)
+    """The owner's full-screen viewer, read only (templates/albums/shared_photo.html): previous
+    and next in the gallery's order among the album's Done photos, closing to the gallery page
+    that holds the photo. ``read_only`` drops the label chips' search links."""
+    album = photo.album
+    grid = Grid(sharing.shared_photos(album), gallery_url, album.name, "")
+    cursor = sharing.gallery_cursor_of(album, photo, size=PHOTOS_PER_PAGE)
+    page = f"{gallery_url}?{urlencode({'after': cursor})}" if cursor else gallery_url
     context = {
         **context,
-        "photo": photo,
-        "album": photo.album,
-        "newer_url": reverse(url_name, args=[key, newer.id]) if newer else "",
-        "older_url": reverse(url_name, args=[key, older.id]) if older else "",
+        **viewer_context(
+            grid=grid,
+            photo=photo,
+            around=neighbours(grid.photos, photo),
+            close_url=f"{page}#photo-{photo.id}",
+            photo_url=photo_url,
+        ),
+        "album": album,
+        "gallery_url": gallery_url,
+        "read_only": True,
     }
     return _read_only(render(request, "albums/shared_photo.html", context))
 
@@ -203,14 +223,21 @@ def link_gallery(request: HttpRequest, token: str) -> HttpResponse:
 def link_photo(request: HttpRequest, token: str, photo_id: UUID) -> HttpResponse:
     link = _get_link(token)
     photo = _get_shared_photo(link.album, photo_id)
-    context = {
-        "link": link,
-        "token": token,
-        "gallery_url": reverse("albums:link-gallery", args=[token]),
-    }
-    if link.allow_download_original and photo.has_original:
-        context["original_url"] = reverse("albums:link-original", args=[token, photo.id])
-    return _photo_page(request, photo, "albums:link-photo", token, context)
+    # Zoom and the download both take the link's original (GPS removed unless the owner kept
+    # it), only when the owner allowed originals; otherwise zoom enlarges the 1024 px preview.
+    allowed = link.allow_download_original and photo.has_original
+    return _photo_page(
+        request,
+        photo,
+        lambda other: reverse("albums:link-photo", args=[token, other.id]),
+        reverse("albums:link-gallery", args=[token]),
+        {
+            "link": link,
+            "original_url": reverse("albums:link-original", args=[token, photo.id])
+            if allowed
+            else "",
+        },
+    )
 
 
 @login_not_required
@@ -236,8 +263,11 @@ def shared_album(request: AuthenticatedRequest, album_id: int) -> HttpResponse:
 def shared_photo(request: AuthenticatedRequest, album_id: int, photo_id: UUID) -> HttpResponse:
     album = _get_shared_album(request, album_id)
     photo = _get_shared_photo(album, photo_id)
-    context: dict[str, object] = {
-        "shared_by": album.owner.email,
-        "gallery_url": reverse("albums:shared-album", args=[album.pk]),
-    }
-    return _photo_page(request, photo, "albums:shared-photo", album.pk, context)
+    # A recipient gets no originals: zoom enlarges the 1024 px preview.
+    return _photo_page(
+        request,
+        photo,
+        lambda other: reverse("albums:shared-photo", args=[album.pk, other.id]),
+        reverse("albums:shared-album", args=[album.pk]),
+        {"shared_by": album.owner.email, "original_url": ""},
+    )

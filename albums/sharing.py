@@ -29,6 +29,7 @@ from albums.models import (
     ShareLink,
     share_token_digest,
 )
+from albums.neighbours import position
 from albums.pipeline import LocationNotRemovable, pipeline_config, redact_gps
 
 
@@ -149,18 +150,17 @@ def gallery_page(album: Album, *, after: str | None, size: int) -> GalleryPage:
     return GalleryPage(photos=found[:size], older=older)
 
 
-def neighbours(photo: Photo) -> tuple[Photo | None, Photo | None]:
-    """The Done photos just newer and just older than ``photo`` in its album: two indexed
-    keyset reads, however many photos the album has."""
-    done = Photo.objects.in_album(photo.album).finished()
-    same_instant = done.filter(created_at=photo.created_at)
-    newer = (
-        done.filter(created_at__gt=photo.created_at) | same_instant.filter(pk__gt=photo.pk)
-    ).order_by("created_at", "pk")
-    older = (
-        done.filter(created_at__lt=photo.created_at) | same_instant.filter(pk__lt=photo.pk)
-    ).order_by("-created_at", "-pk")
-    return newer.only("id").first(), older.only("id").first()
+def gallery_cursor_of(album: Album, photo: Photo, *, size: int) -> str | None:
+    """The ``after`` cursor of the gallery page that holds ``photo`` (None for the first), so
+    that closing the viewer lands on the very page the gallery's Older links reach, and the
+    viewer can go back to it through history. Two reads over the index range before the photo
+    (a COUNT, then the one row that ends the previous page), as the owner's close link counts
+    its position: never the rows themselves."""
+    photos = shared_photos(album)
+    start = position(photos, photo) // size * size
+    if start == 0:
+        return None
+    return _cursor(photos.only("id", "created_at")[start - 1])
 
 
 def original_response(*, photo: Photo, keep_gps: bool) -> HttpResponseBase:

@@ -1,9 +1,11 @@
-// The full-screen viewer (photo_detail.html), on top of a page that works without it: previous,
+// The full-screen viewer (templates/albums/_viewer.html: the owner's photo_detail.html and a
+// share's read-only shared_photo.html), on top of a page that works without it: previous,
 // next and close are real links. Here ← → and swipes follow them in place (the neighbour's page
 // is fetched and its #viewer and #photo-info swapped in, with history.pushState, so Back and a
 // copied link land on the same photo), Escape goes back to the grid, a double-click, double-tap,
 // pinch or the zoom button brings the original, the neighbours' previews are loaded ahead, and a
-// label chip outlines where its label was found (a tap on a phone; searching is the link beside).
+// label chip outlines where its label was found (a tap on a phone; searching is the link beside,
+// the owner's only). What a page offers is in its markup: no data-original, no original on zoom.
 (function () {
   "use strict";
   const SWIPE_PX = 50; // a shorter horizontal move is a tap or a wobble, not a swipe
@@ -89,13 +91,15 @@
     if (link) show(link.href, true, link.dataset.preview);
   }
 
-  // Same grid page? The grid's address as the browser came from it against where closing goes.
+  // Same grid page? The grid's address as the browser came from it against where closing goes:
+  // the owner's grids page by ?page=, a share's gallery by its keyset cursor ?after=.
   function sameGrid(from, target) {
     const a = new URL(from, location.href);
     const b = new URL(target, location.href);
     const page = (url) => url.searchParams.get("page") || "1";
+    const same = (name) => a.searchParams.get(name) === b.searchParams.get(name);
     return a.origin === b.origin && a.pathname === b.pathname &&
-      a.searchParams.get("q") === b.searchParams.get("q") && page(a) === page(b);
+      same("q") && same("after") && page(a) === page(b);
   }
 
   // Back to the grid: through history when the viewer was opened from that very grid page (it
@@ -311,7 +315,8 @@
   // person came from, which closing returns to through history when it is the photo's page.
   if (!history.state || !history.state.viewer) {
     const from = document.referrer ? new URL(document.referrer) : null;
-    const grid = from && from.origin === location.origin && !from.pathname.startsWith("/photos/") ? from.href : null;
+    // A photo's page is never a grid: the owner's /photos/<id>/, a share's .../photos/<id>/.
+    const grid = from && from.origin === location.origin && !from.pathname.includes("/photos/") ? from.href : null;
     history.replaceState({ viewer: true, depth: 0, grid }, "");
   }
   window.addEventListener("popstate", (event) => {

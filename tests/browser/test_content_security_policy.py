@@ -305,7 +305,7 @@ def test_a_signed_in_persons_pages_break_no_policy(
     settle(page)
     visit(page, link)
     visit(page, f"{link}photos/{photos['tram.jpg'].id}/")
-    page.keyboard.press("ArrowRight")  # shared-photo.js follows the Older link, if any
+    page.keyboard.press("ArrowRight")  # viewer.js switches to the older photo in place
     settle(page)
     olga = make_user("olga@example.com")
     olgas = Album.objects.create(owner=olga, name="Olga's")

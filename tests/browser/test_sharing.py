@@ -76,12 +76,12 @@ def test_a_link_opens_the_album_signed_out_until_it_is_revoked(
         fits(shared)
         shared.locator(".photo-card__link").first.click()
         expect(shared.get_by_role("heading", name="river.jpg")).to_be_visible()
-        preview = shared.locator(".photo-page__preview img")
+        preview = shared.get_by_role("img", name="river.jpg")
         expect(preview).to_have_js_property("complete", True)
         assert preview.evaluate("img => img.naturalWidth") == 640
         expect(shared.get_by_text("Place")).to_have_count(0)
         fits(shared)
-        shared.keyboard.press("ArrowRight")  # to the older photo
+        shared.keyboard.press("ArrowRight")  # to the older photo, in the viewer
         expect(shared.get_by_role("heading", name="tram.jpg")).to_be_visible()
         expect(shared.locator("body")).not_to_contain_text("38.71")
         shared.keyboard.press("ArrowLeft")
@@ -128,6 +128,7 @@ def test_the_sharing_pages_fit_a_phone(
             page.locator(".photo-card__link").first.click()
             expect(page.get_by_role("link", name="Download original")).to_be_visible()
             fits(page)
+        page.goto("/albums/")  # the viewer is full screen: the site's header is hidden there
         page.get_by_role("button", name="Account").click()
         page.get_by_role("button", name="Log out").click()
         log_in(page, charlie)
@@ -137,7 +138,7 @@ def test_the_sharing_pages_fit_a_phone(
         expect(page.get_by_text("Shared with you by alice@example.com")).to_be_visible()
         fits(page)
         page.locator(".photo-card__link").first.click()
-        expect(page.locator(".photo-page__preview img")).to_be_visible()
+        expect(page.locator(".viewer__image")).to_be_visible()
         fits(page)
     finally:
         context.close()

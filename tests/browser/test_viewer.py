@@ -268,16 +268,21 @@ def test_a_photo_still_processing_says_so_in_the_viewer(page: Page, trip: Trip) 
     expect(page).to_have_url(photo_url(trip.newest))
 
 
-def test_escape_returns_to_where_the_grid_was_or_to_the_page_of_the_photo_reached(
-    page: Page, transactional_db: None
-) -> None:
-    wim = make_user("wim@example.com")
-    album = Album.objects.create(owner=wim, name="Burst")
+def burst(owner: User) -> tuple[Album, list[Photo]]:
+    """An album of a grid page and two photos more (finished, without files), newest first."""
+    album = Album.objects.create(owner=owner, name="Burst")
     Photo.objects.bulk_create(
         Photo(album=album, original_filename=f"burst-{i:02}.jpg", status=Photo.Status.SUCCEEDED)
         for i in range(PHOTOS_PER_PAGE + 2)
     )
-    in_order = list(album.photos.newest_first())
+    return album, list(album.photos.newest_first())
+
+
+def test_escape_returns_to_where_the_grid_was_or_to_the_page_of_the_photo_reached(
+    page: Page, transactional_db: None
+) -> None:
+    wim = make_user("wim@example.com")
+    album, in_order = burst(wim)
     page.set_viewport_size({"width": 375, "height": 740})
     log_in(page, wim)
     page.goto(f"/albums/{album.pk}/")
@@ -288,6 +293,7 @@ def test_escape_returns_to_where_the_grid_was_or_to_the_page_of_the_photo_reache
     assert scrolled > 1000
     tile.get_by_role("link").click()
     expect(page).to_have_url(photo_url(in_order[40]))
+    expect(page.get_by_role("button", name="Zoom in")).to_be_visible()  # viewer.js listens
     page.keyboard.press("ArrowRight")
     expect(page).to_have_url(photo_url(in_order[41]))
     page.keyboard.press("Escape")
@@ -296,6 +302,8 @@ def test_escape_returns_to_where_the_grid_was_or_to_the_page_of_the_photo_reache
 
     # Past the page's last photo: Escape opens the page that shows the one on screen.
     page.locator(f"#photo-{in_order[PHOTOS_PER_PAGE - 1].id}").get_by_role("link").click()
+    # viewer.js shows the zoom button once it listens: a key pressed before would be lost.
+    expect(page.get_by_role("button", name="Zoom in")).to_be_visible()
     page.keyboard.press("ArrowRight")
     expect(page).to_have_url(photo_url(in_order[PHOTOS_PER_PAGE]))
     page.keyboard.press("Escape")
