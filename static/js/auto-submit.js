@@ -4,6 +4,9 @@
 
 (function () {
   for (const form of document.querySelectorAll("form[data-auto-submit]")) {
+    // A choice applies itself now, so the form's own button (for pages without this script)
+    // would only repeat it.
+    for (const button of form.querySelectorAll('button[type="submit"]')) button.hidden = true;
     for (const select of form.querySelectorAll("select")) {
       select.addEventListener("change", () => form.requestSubmit());
     }
