@@ -339,7 +339,7 @@ def test_changing_the_password_and_deleting_the_account_break_no_policy(
     max_ = make_user("max@example.com")
     Album.objects.create(owner=max_, name="Trips")
     log_in(page, max_)
-    page.get_by_role("link", name="Account", exact=True).click()
+    page.get_by_role("link", name="max@example.com").click()  # the header's account link
     expect(page.get_by_role("heading", name="Your account", exact=True)).to_be_visible()
     settle(page)
     page.get_by_role("link", name="Change password").click()
