@@ -30,6 +30,7 @@ from albums.pipeline import pipeline_config
 from albums.services import purge_rejected
 from albums.zips import CHUNK
 from processing.adapters.aws_s3 import s3_client
+from processing.adapters.local_results import LocalResultStore
 from processing.results import ResultItem, Status, Tombstone
 from tests.albums.photo_helpers import changes, finished_photo, run_worker_until_idle, upload
 from tests.processing.aws.conftest import BUCKET, REGION, TABLE
@@ -155,6 +156,47 @@ def test_select_all_deletes_two_thousand_photos_in_a_bounded_number_of_queries(
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
         f"Deleted {SELECT_ALL + 1} photos."
     ]
+
+
+def counted(calls: list[str], name: str, real: Any) -> Any:
+    """``real`` (a method), noting each call's name in ``calls`` before making it."""
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(name)
+        return real(self, *args, **kwargs)
+
+    return method
+
+
+def test_deleting_an_album_of_two_thousand_photos_goes_a_batch_at_a_time(
+    alice_client: Client,
+    alices_album: Album,
+    alices_other_album: Album,
+    django_assert_max_num_queries: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    many_photos(alices_album, SELECT_ALL)
+    kept = stored_photo(alices_album, "kept.jpg")
+    elsewhere = stored_photo(alices_other_album, "other.jpg")
+    # Count the results store's calls (the real store, counted on the way through): a tombstone
+    # written photo by photo would be 2,001 calls, each its own transaction (on DynamoDB, its
+    # own request).
+    calls: list[str] = []
+    for name in ("delete", "delete_many"):
+        monkeypatch.setattr(
+            LocalResultStore, name, counted(calls, name, getattr(LocalResultStore, name))
+        )
+
+    # The same batches as deleting a selection, and the album's own row: not a query per photo.
+    with django_assert_max_num_queries(50):
+        response = alice_client.post(reverse("albums:delete", args=[alices_album.pk]))
+    assert calls == ["delete_many"] * 5  # 2,001 photos, 500 a batch
+
+    assert response.status_code == 302
+    assert not Album.objects.filter(pk=alices_album.pk).exists()
+    assert not Photo.objects.filter(album_id=alices_album.pk).exists()
+    assert stored_files() == [elsewhere.original_key]  # kept.jpg's original went with its album
+    assert pipeline_config().result_store().get_many([str(kept.pk)]) == {}
 
 
 def test_ids_of_bobs_photos_sent_with_alices_album_are_ignored(
