@@ -5,6 +5,8 @@ ids of anyone else's photos match nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from uuid import UUID
 
 from django.contrib import messages
@@ -41,26 +43,40 @@ def _photos(count: int) -> str:
     return f"{count} photo{'' if count == 1 else 's'}"
 
 
-@require_POST
-def photos_delete(request: AuthenticatedRequest, album_id: int) -> HttpResponse:
-    album = _get_album_for_user(request, album_id)
-    try:
-        selection = _selection(request, album)
-    except _BadSelection as error:
-        return HttpResponseBadRequest(str(error))
+def _on_selection(
+    action: Callable[[AuthenticatedRequest, Album, bulk.Selection], HttpResponseBase],
+) -> Callable[[AuthenticatedRequest, int], HttpResponseBase]:
+    """A POST-only view of the signed-in user's album (another person's is a 404) and of the
+    selection its form names; a form naming no photo, or a malformed id, is a 400."""
+
+    @require_POST
+    @wraps(action)
+    def view(request: AuthenticatedRequest, album_id: int) -> HttpResponseBase:
+        album = _get_album_for_user(request, album_id)
+        try:
+            selection = _selection(request, album)
+        except _BadSelection as error:
+            return HttpResponseBadRequest(str(error))
+        return action(request, album, selection)
+
+    return view
+
+
+@_on_selection
+def photos_delete(
+    request: AuthenticatedRequest, album: Album, selection: bulk.Selection
+) -> HttpResponse:
     deleted = bulk.photos_delete(selection=selection)
     messages.success(request, f"Deleted {_photos(deleted)}.")
     return redirect("albums:detail", album_id=album.pk)
 
 
-@require_POST
-def photos_move(request: AuthenticatedRequest, album_id: int) -> HttpResponse:
-    album = _get_album_for_user(request, album_id)
+@_on_selection
+def photos_move(
+    request: AuthenticatedRequest, album: Album, selection: bulk.Selection
+) -> HttpResponse:
     try:
-        selection = _selection(request, album)
         target_id = int(request.POST.get("target", ""))
-    except _BadSelection as error:
-        return HttpResponseBadRequest(str(error))
     except ValueError:
         return HttpResponseBadRequest("Choose the album to move the photos to")
     # Another person's album looks exactly like no album.
@@ -78,14 +94,11 @@ def photos_move(request: AuthenticatedRequest, album_id: int) -> HttpResponse:
     return redirect("albums:detail", album_id=album.pk)
 
 
-@require_POST
-def photos_download(request: AuthenticatedRequest, album_id: int) -> HttpResponseBase:
+@_on_selection
+def photos_download(
+    request: AuthenticatedRequest, album: Album, selection: bulk.Selection
+) -> HttpResponseBase:
     """The selection's originals as one zip named after the album, streamed as it is written."""
-    album = _get_album_for_user(request, album_id)
-    try:
-        selection = _selection(request, album)
-    except _BadSelection as error:
-        return HttpResponseBadRequest(str(error))
     response = StreamingHttpResponse(zip_stream(selection), content_type="application/zip")
     response["Content-Disposition"] = attachment_disposition(
         album.name.replace("/", "-").replace("\\", "-") + ".zip"
