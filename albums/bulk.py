@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
@@ -22,8 +21,7 @@ from django.utils import timezone
 
 from albums.changes import stamp_changes
 from albums.models import Album, Photo, PhotoQuerySet
-from albums.pipeline import pipeline_config
-from albums.services import TOMBSTONE_GRACE
+from albums.services import stored_delete
 
 BATCH = 500
 # What a batch reads of each photo: enough for its keys, its move and its zip entry.
@@ -104,14 +102,9 @@ def photos_delete(*, selection: Selection) -> int:
     write of tombstones, DeleteObjects of 1,000 keys on S3, one DELETE of rows. Returns how
     many. A photo still processing is safe to delete: its pipeline writes nothing over a
     tombstone, and its Thumbnails step removes what it wrote after the tombstone."""
-    config = pipeline_config()
-    store, results = config.blob_store(), config.result_store()
-    keep = settings.PHOTOSHARE_UPLOAD_TICKET_SECONDS + int(TOMBSTONE_GRACE.total_seconds())
     deleted = 0
     for batch in selection.batches():
-        results.delete_many([str(photo.id) for photo in batch], keep_seconds=keep)
-        store.delete_many(photo.original_key for photo in batch)
-        store.delete_prefixes(photo.upload_key.thumbnail_prefix for photo in batch)
+        stored_delete(batch)
         # Labels go by their foreign key's cascade: one DELETE per table for the whole batch.
         Photo.objects.filter(pk__in=[photo.pk for photo in batch]).delete()
         deleted += len(batch)

@@ -24,7 +24,7 @@ PURGE_BATCH = 500
 
 def photo_delete(*, photo: Photo) -> None:
     """Removes the original, every thumbnail, the results item and the row."""
-    _delete_stored([photo])
+    stored_delete([photo])
     album_id = photo.album_id
     photo.delete()
     Album.objects.filter(pk=album_id).update(updated_at=timezone.now())
@@ -34,7 +34,7 @@ def album_delete(*, album: Album) -> None:
     """The album, its photos and everything stored for them, a batch of photos at a time as
     bulk deletion does (batched tombstones and storage deletes), so a camera roll's album is a
     few dozen calls rather than three per photo."""
-    # albums.bulk builds on this module (TOMBSTONE_GRACE), hence the import here.
+    # albums.bulk builds on this module (stored_delete), hence the import here.
     from albums.bulk import Selection, photos_delete
 
     photos_delete(selection=Selection(album, every=True))
@@ -51,20 +51,21 @@ def owner_data_delete(*, owner: User) -> int:
     return len(albums)
 
 
-def _delete_stored(photos: list[Photo]) -> None:
-    """The results item becomes a tombstone first, then the files go. A pipeline still running
-    for the photo writes nothing to a tombstoned item, and its Thumbnails step looks at the item
-    after writing: thumbnails written before the tombstone are deleted here (the whole folder,
-    whatever the results say), those written after, by the step itself."""
+def stored_delete(photos: list[Photo]) -> None:
+    """Everything stored for ``photos``, in batched calls (one results-store write, S3
+    DeleteObjects of up to 1,000 keys): the one path every deletion takes, of a photo, a
+    selection or an album. The results items become tombstones first, then the files go. A
+    pipeline still running for a photo writes nothing to a tombstoned item, and its Thumbnails
+    step looks at the item after writing: thumbnails written before the tombstone are deleted
+    here (the whole folder, whatever the results say), those written after, by the step itself."""
     if not photos:
         return
     config = pipeline_config()
     store, results = config.blob_store(), config.result_store()
     keep = settings.PHOTOSHARE_UPLOAD_TICKET_SECONDS + int(TOMBSTONE_GRACE.total_seconds())
-    for photo in photos:
-        results.delete(str(photo.id), keep_seconds=keep)
-        store.delete(photo.original_key)
-        store.delete_prefix(photo.upload_key.thumbnail_prefix)
+    results.delete_many([str(photo.id) for photo in photos], keep_seconds=keep)
+    store.delete_many(photo.original_key for photo in photos)
+    store.delete_prefixes(photo.upload_key.thumbnail_prefix for photo in photos)
 
 
 def purge_rejected(*, older_than: datetime, now: datetime | None = None) -> int:
