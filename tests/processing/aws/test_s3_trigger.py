@@ -1,6 +1,8 @@
-"""The S3Trigger handler in aws mode, fed S3 events of the recorded shape, against moto: a new
-upload starts one execution; a replayed ticket's object (a replacement, or an upload after the
-photo was deleted) starts nothing and is deleted."""
+"""The S3Trigger handler in aws mode, fed SQS batches of EventBridge events of the recorded shape
+(infra/events/s3_trigger_sqs.json), against moto: a new upload starts one execution; a message
+whose start raised is reported in batchItemFailures, the rest are done; a replayed ticket's
+object (a replacement, or an upload after the photo was deleted) starts nothing and is deleted;
+S3's own notification shape (the web app's replay) still starts the execution."""
 
 import copy
 import json
@@ -11,6 +13,7 @@ import boto3
 import pytest
 
 from processing.handlers import s3_trigger
+from processing.local.s3_events import object_created
 from processing.results import ResultItem, Status, Tombstone
 from processing.runtime import config
 from tests.processing.aws.conftest import BUCKET, REGION, TABLE
@@ -41,19 +44,22 @@ def machine(s3: Any, dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[An
 
 
 def recorded_event() -> dict[str, Any]:
-    return json.loads((ROOT / "infra/events/s3_trigger.json").read_text())
+    return json.loads((ROOT / "infra/events/s3_trigger_sqs.json").read_text())
 
 
 def post(s3: Any, data: bytes) -> dict[str, Any]:
-    """Stores ``data`` under the photo's key as an upload does, and returns S3's notification of
-    it: the recorded event's shape, with the object's real ETag (and version id, if any)."""
+    """Stores ``data`` under the photo's key as an upload does, and returns the SQS batch the
+    trigger then receives: the recorded message, its EventBridge body naming the object's real
+    ETag (and version id, if any)."""
     stored = s3.put_object(Bucket=BUCKET, Key=KEY, Body=data, ContentType="image/jpeg")
-    event = recorded_event()
-    record = copy.deepcopy(event["Records"][0])
-    record["s3"]["bucket"]["name"] = BUCKET
-    record["s3"]["object"] |= {"size": len(data), "eTag": stored["ETag"].strip('"')}
+    record = copy.deepcopy(recorded_event()["Records"][0])
+    body = json.loads(record["body"])
+    body["detail"]["bucket"]["name"] = BUCKET
+    body["detail"]["object"] |= {"key": KEY, "size": len(data), "etag": stored["ETag"].strip('"')}
+    body["detail"]["object"].pop("version-id")
     if stored.get("VersionId"):
-        record["s3"]["object"]["versionId"] = stored["VersionId"]
+        body["detail"]["object"]["version-id"] = stored["VersionId"]
+    record["body"] = json.dumps(body)
     return {"Records": [record]}
 
 
@@ -65,26 +71,82 @@ def item() -> ResultItem | Tombstone | None:
     return config().result_store().get(PHOTO_ID)
 
 
-def test_the_recorded_event_starts_one_execution_and_records_running(
+def test_the_recorded_batch_starts_one_execution_per_upload_and_records_running(
     s3: Any, machine: tuple[Any, str]
 ) -> None:
     client, arn = machine
-    s3.put_object(Bucket=BUCKET, Key=KEY, Body=jpeg())
     event = recorded_event()
+    photo_ids = []
+    for record in event["Records"]:
+        key = json.loads(record["body"])["detail"]["object"]["key"]
+        s3.put_object(Bucket=BUCKET, Key=key, Body=jpeg())
+        photo_ids.append(key.rsplit("/", 1)[1].split(".")[0])
 
     first = s3_trigger.handler(event, None)
-    second = s3_trigger.handler(event, None)  # S3 delivers at least once
+    second = s3_trigger.handler(event, None)  # SQS delivers at least once
 
-    assert [s["objectID"] for s in first["started"]] == [PHOTO_ID]
-    assert second["started"] == first["started"]
-    assert len(first["skipped"]) == 1  # the thumbnail's key
+    assert first == second == {"batchItemFailures": []}
     listed = client.list_executions(stateMachineArn=arn)["executions"]
-    assert [e["name"] for e in listed] == [PHOTO_ID]
+    assert sorted(e["name"] for e in listed) == sorted(photo_ids)
     result = config().result_store().get_many([PHOTO_ID])[PHOTO_ID]
     assert result.status is Status.RUNNING
-    assert result.execution_arn == listed[0]["executionArn"]
+    assert result.execution_arn == f"{arn.replace(':stateMachine:', ':execution:')}:{PHOTO_ID}"
     assert result.original is not None
     assert result.original.etag == "d41d8cd98f00b204e9800998ecf8427e"  # the event's
+    assert result.original.version_id == "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
+
+
+def test_a_message_whose_start_raised_is_reported_and_the_others_are_done(
+    s3: Any, machine: tuple[Any, str]
+) -> None:
+    event = post(s3, jpeg())
+    broken = copy.deepcopy(event["Records"][0]) | {"messageId": "not-json", "body": "{"}
+    event["Records"].insert(0, broken)
+
+    assert s3_trigger.handler(event, None) == {
+        "batchItemFailures": [{"itemIdentifier": "not-json"}]
+    }
+    assert executions(*machine) == [PHOTO_ID]
+
+
+def test_a_refused_start_execution_leaves_the_message_for_sqs_to_deliver_again(
+    s3: Any, machine: tuple[Any, str]
+) -> None:
+    client, arn = machine
+    event = post(s3, jpeg())
+    client.delete_state_machine(stateMachineArn=arn)  # Step Functions now refuses every start
+
+    response = s3_trigger.handler(event, None)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    current = item()
+    assert isinstance(current, ResultItem)
+    assert (current.status, current.execution_arn) == (Status.RUNNING, None)
+
+
+def test_an_event_that_is_not_object_created_is_done_without_starting_anything(
+    s3: Any, machine: tuple[Any, str]
+) -> None:
+    event = post(s3, jpeg())
+    body = json.loads(event["Records"][0]["body"]) | {"detail-type": "Object Deleted"}
+    event["Records"][0]["body"] = json.dumps(body)
+
+    assert s3_trigger.handler(event, None) == {"batchItemFailures": []}
+    assert executions(*machine) == []
+
+
+def test_s3s_own_notification_shape_still_starts_the_execution(
+    s3: Any, machine: tuple[Any, str]
+) -> None:
+    """The web app's replay of an original with no result, and the local bucket, send it."""
+    data = jpeg()
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=data)
+    replay = object_created(BUCKET, KEY, size=len(data))
+
+    first = s3_trigger.handler(replay, None)
+
+    assert [s["objectID"] for s in first["started"]] == [PHOTO_ID]
+    assert executions(*machine) == [PHOTO_ID]
 
 
 def test_a_repeated_notification_of_the_same_object_changes_nothing(
@@ -96,7 +158,7 @@ def test_a_repeated_notification_of_the_same_object_changes_nothing(
 
     again = s3_trigger.handler(event, None)
 
-    assert again["refused"] == []
+    assert again == {"batchItemFailures": []}
     assert executions(*machine) == [PHOTO_ID]
     current = item()
     assert isinstance(current, ResultItem)
@@ -112,8 +174,7 @@ def test_an_original_replaced_after_success_is_deleted_and_the_photo_failed(
 
     replayed = s3_trigger.handler(post(s3, png()), None)  # the same ticket, other bytes
 
-    assert replayed["started"] == []
-    assert replayed["refused"] == [{"objectID": PHOTO_ID, "reason": "replaced"}]
+    assert replayed == {"batchItemFailures": []}  # refused, and done with
     assert executions(*machine) == [PHOTO_ID]
     assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET)  # the unchecked bytes are gone
     current = item()
@@ -146,7 +207,7 @@ def test_on_a_versioned_bucket_the_replacing_version_is_deleted_and_the_original
 
     replayed = s3_trigger.handler(post(s3, png()), None)
 
-    assert replayed["refused"] == [{"objectID": PHOTO_ID, "reason": "replaced"}]
+    assert replayed == {"batchItemFailures": []}
     assert s3.get_object(Bucket=BUCKET, Key=KEY)["Body"].read() == checked
     versions = s3.list_object_versions(Bucket=BUCKET, Prefix=KEY)
     assert len(versions["Versions"]) == 1
@@ -167,7 +228,7 @@ def test_a_ticket_used_after_its_photo_was_deleted_starts_nothing_and_leaves_not
 
     replayed = s3_trigger.handler(post(s3, jpeg()), None)
 
-    assert replayed["refused"] == [{"objectID": PHOTO_ID, "reason": "deleted"}]
+    assert replayed == {"batchItemFailures": []}
     assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET)
     assert isinstance(item(), Tombstone)
     assert config().result_store().get_many([PHOTO_ID]) == {}
@@ -180,6 +241,6 @@ def test_a_notification_for_an_object_no_longer_there_starts_nothing(
     event = post(s3, jpeg())
     s3.delete_object(Bucket=BUCKET, Key=KEY)
 
-    assert s3_trigger.handler(event, None)["started"] == []
+    assert s3_trigger.handler(event, None) == {"batchItemFailures": []}
     assert executions(*machine) == []
     assert item() is None
