@@ -12,6 +12,9 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 CHROMIUM ?= /usr/bin/chromium
+# checkov lives in a venv of its own, from its own hash-pinned lock: its hundred-odd pins never
+# meet the app's.
+CHECKOV_VENV ?= $(TOOLS)/checkov
 
 .PHONY: help setup models accuracy bench-recognition run test test-postgres test-aws test-browser lint format lock chromium bench bench-pipeline bench-import conformance lambda deploy clean
 
@@ -52,12 +55,21 @@ test-aws: setup models  ## Run only the aws-mode end-to-end test (moto in server
 test-browser: setup models chromium  ## Run only the browser tests
 	PHOTOSHARE_CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest -m browser
 
-lint: setup  ## ruff, formatting, mypy, the migrations check and cfn-lint on the SAM template
+$(CHECKOV_VENV)/.synced: requirements/checkov.txt | $(UV)
+	test -x $(CHECKOV_VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON) $(CHECKOV_VENV)
+	$(UV) pip sync --quiet --require-hashes --python $(CHECKOV_VENV)/bin/python requirements/checkov.txt
+	touch $@
+
+# checkov: every finding left is suppressed in the template with its reason (Metadata: checkov:
+# skip); --skip-download makes no call to Prisma Cloud (the checks are all in the package).
+lint: setup $(CHECKOV_VENV)/.synced  ## ruff, formatting, mypy, the migrations check, cfn-lint and checkov on infra/
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/mypy
-	$(VENV)/bin/cfn-lint infra/template.yaml
+	$(VENV)/bin/cfn-lint infra/*.yaml
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
+		$(addprefix -f ,$(wildcard infra/*.yaml))
 
 format: setup  ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
@@ -67,6 +79,7 @@ lock: | $(UV)  ## Re-pin requirements/*.txt from pyproject.toml
 	$(UV) pip compile --quiet pyproject.toml --generate-hashes --universal --python-version 3.11 -o requirements/main.txt
 	$(UV) pip compile --quiet pyproject.toml --group dev --generate-hashes --universal --python-version 3.11 -o requirements/dev.txt
 	$(UV) pip compile --quiet pyproject.toml --group dev --group bench --generate-hashes --universal --python-version 3.11 -o requirements/bench.txt
+	$(UV) pip compile --quiet requirements/checkov.in --generate-hashes --python-version 3.11 -o requirements/checkov.txt
 
 chromium:  ## Make sure Debian's Chromium is there for the browser tests
 	@if [ -x "$(CHROMIUM)" ]; then :; \
