@@ -66,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("dead_letter_queue_arn", help="the stack's DeadLetterQueueArn output")
     parser.add_argument("upload_queue_arn", help="the stack's UploadQueueArn output")
+    parser.add_argument(
+        "--wait-seconds", type=int, default=5, help="how long an empty receive waits (long poll)"
+    )
     args = parser.parse_args(argv)
     region = args.dead_letter_queue_arn.split(":")[3]
     client = boto3.client("sqs", region_name=region)
@@ -73,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         client,
         queue_url(client, args.dead_letter_queue_arn),
         queue_url(client, args.upload_queue_arn),
+        wait_seconds=args.wait_seconds,
     )
     print(f"Moved {moved} message(s) back to the upload queue.")
     return 0

@@ -63,11 +63,14 @@ def properties(name: str) -> dict[str, Any]:
 
 
 def substitute(value: Any, refs: dict[str, Any]) -> Any:
-    """``value`` with each {"Ref": name} replaced by ``refs[name]``; a Ref not given, or any
-    other intrinsic, is an error: the test would be using something it did not create."""
+    """``value`` with each {"Ref": name} replaced by ``refs[name]`` and each {"Fn::GetAtt":
+    [name, attribute]} by ``refs["name.attribute"]``; one not given, or any other intrinsic, is
+    an error: the test would be using something it did not create."""
     if isinstance(value, dict):
         if set(value) == {"Ref"}:
             return refs[value["Ref"]]
+        if set(value) == {"Fn::GetAtt"}:
+            return refs[".".join(value["Fn::GetAtt"])]
         intrinsic = [k for k in value if k.startswith("Fn::")]
         if intrinsic:
             raise ValueError(f"cannot resolve {intrinsic[0]} here: {value!r}")
