@@ -24,6 +24,7 @@ OUTER = (
     "processing.runtime",
     "processing.accuracy",
     "processing.conformance",
+    "processing.redrive",
     "processing.recognition.models.__main__",
 )
 FORBIDDEN = ("boto3", "botocore", "django", *OUTER[:4])
