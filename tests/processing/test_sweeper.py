@@ -26,7 +26,7 @@ from processing.adapters.local_db import LocalDatabase
 from processing.adapters.local_executions import LocalExecutions
 from processing.adapters.local_results import LocalResultStore
 from processing.handlers import sweeper as sweeper_handler
-from processing.ports import ExecutionControl, ExecutionStarter, ResultStore
+from processing.ports import ExecutionControl, ExecutionStarter, PhotoDeleted, ResultStore
 from processing.results import ResultItem, RunningItem, Status, StoredOriginal, Tombstone
 from processing.sweeper import SweepReport, SweepSettings, metric_line, sweep
 from tests.processing.aws.conftest import REGION, RESULTS_TABLE, TABLE
@@ -153,7 +153,23 @@ def test_a_started_photo_is_in_the_running_index_until_its_final_write(world: Wo
 
     assert [item.photo_id for item in found] == ["running"]
     assert found[0].original_key == upload_key("running")
-    assert found[0].execution_arn is not None and found[0].execution_arn.endswith(":running")
+    assert found[0].execution_arn is not None
+    assert found[0].execution_arn.endswith(":running")
+
+
+def test_recording_an_execution_changes_only_a_running_item(world: World) -> None:
+    for photo_id in ("running", "done", "deleted"):
+        world.begin(photo_id, start=False)
+    world.results.record_final(ResultItem("done", Status.SUCCEEDED))
+    world.results.delete("deleted", keep_seconds=60)
+
+    world.results.record_execution("running", "arn:new")
+    world.results.record_execution("done", "arn:new")
+    with pytest.raises(PhotoDeleted):
+        world.results.record_execution("deleted", "arn:new")
+
+    assert world.item("running").execution_arn == "arn:new"
+    assert world.item("done").execution_arn is None
 
 
 def test_only_items_started_before_the_deadline_are_listed(world: World) -> None:
@@ -170,7 +186,8 @@ def test_a_final_dynamodb_item_keeps_no_running_flag(aws_env: None) -> None:
     assert raw["running"] == {"S": "1"}
     world.results.record_final(ResultItem("p1", Status.FAILED, message="x", error="E"))
     raw = client.get_item(TableName=TABLE, Key={"photoId": {"S": "p1"}})["Item"]
-    assert "running" not in raw and raw["status"] == {"S": "FAILED"}
+    assert "running" not in raw
+    assert raw["status"] == {"S": "FAILED"}
 
 
 def test_dynamodb_pages_through_thousands_of_running_items_in_order(aws_env: None) -> None:
@@ -182,8 +199,13 @@ def test_dynamodb_pages_through_thousands_of_running_items_in_order(aws_env: Non
         for n in range(2000)
     }
     items = [
-        {"photoId": {"S": p}, "status": {"S": "RUNNING"}, "running": {"S": "1"}, "startedAt": {"S": s}}
-        for p, s in stamps.items()
+        {
+            "photoId": {"S": photo_id},
+            "status": {"S": "RUNNING"},
+            "running": {"S": "1"},
+            "startedAt": {"S": stamp},
+        }
+        for photo_id, stamp in stamps.items()
     ]
     for first in range(0, len(items), 25):
         requests = [{"PutRequest": {"Item": item}} for item in items[first : first + 25]]
@@ -191,7 +213,8 @@ def test_dynamodb_pages_through_thousands_of_running_items_in_order(aws_env: Non
 
     pages = list(pages_of(world.results, "2027-01-01T00:00:00.000Z", limit=100))
 
-    assert len(pages) == 20 and all(len(page) == 100 for page in pages)
+    assert len(pages) == 20
+    assert all(len(page) == 100 for page in pages)
     assert [item.photo_id for page in pages for item in page] == sorted(stamps)
 
 
@@ -203,7 +226,8 @@ def test_the_local_store_pages_through_thousands_of_running_items_in_order(local
 
     pages = list(pages_of(local.results, later(seconds=1).isoformat(), limit=100))
 
-    assert len(pages) == 30 and all(len(page) == 100 for page in pages)
+    assert len(pages) == 30
+    assert all(len(page) == 100 for page in pages)
     listed = [item for page in pages for item in page]
     assert sorted(item.photo_id for item in listed) == ids
     assert [item.started_at for item in listed] == sorted(item.started_at for item in listed)
@@ -226,7 +250,8 @@ def test_the_local_query_reads_the_partial_index_not_the_table(local: World) -> 
         ("z", "", "", 100),
     )
     details = " ".join(row["detail"] for row in plan)
-    assert "results_running" in details and "TEMP B-TREE" not in details
+    assert "results_running" in details
+    assert "TEMP B-TREE" not in details
 
 
 def test_an_older_local_database_gains_the_index_with_its_running_items(tmp_path: Path) -> None:
@@ -321,7 +346,8 @@ def test_an_execution_never_started_is_started_once_with_the_triggers_input(
     assert first.actions == {"started": 1}
     assert second.actions == {"left running": 1}
     item = world.item("p1")
-    assert item.status is Status.RUNNING and item.execution_arn is not None
+    assert item.status is Status.RUNNING
+    assert item.execution_arn is not None
     assert item.execution_arn.endswith(":p1")
     if isinstance(world.executions, LocalExecutions):
         record = world.executions.get_by_name("p1")
@@ -361,7 +387,8 @@ def test_a_running_execution_is_left_alone_until_the_hard_limit_then_stopped(
     item = world.item("p1")
     assert (item.status, item.error) == (Status.FAILED, "StuckRunning")
     state = world.executions.describe("p1")
-    assert state is not None and state.status == "ABORTED"
+    assert state is not None
+    assert state.status == "ABORTED"
     assert world.results.running_before(later(hours=2).isoformat(), limit=10) == []
 
 
