@@ -27,7 +27,10 @@ RESULTS_TABLE: dict[str, Any] = {
                 {"AttributeName": "running", "KeyType": "HASH"},
                 {"AttributeName": "startedAt", "KeyType": "RANGE"},
             ],
-            "Projection": {"ProjectionType": "ALL"},
+            "Projection": {
+                "ProjectionType": "INCLUDE",
+                "NonKeyAttributes": ["executionArn", "originalKey"],
+            },
         }
     ],
     "BillingMode": "PAY_PER_REQUEST",
