@@ -148,6 +148,10 @@ class ExecutionState:
     status: str
     error: str | None = None
     cause: str | None = None
+    # Locally, a RUNNING execution whose job is still queued or leased to a live worker: the
+    # queue and the worker's supervision answer for it (a backlog of thousands may wait an hour),
+    # so no hard limit applies. Step Functions runs every execution at once: never set there.
+    queued: bool = False
 
 
 class ExecutionControl(Protocol):

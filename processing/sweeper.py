@@ -12,7 +12,8 @@ never a scan), asks the state machine what became of each one's execution and re
 - no execution at all (the trigger recorded the start, then StartExecution never happened): it is
   started, under the same name and with the input the trigger would have built;
 - RUNNING: left alone (retries with backoff take minutes), until the hard limit, then stopped and
-  FAILED.
+  FAILED; locally, never while its job is queued or leased (the worker's supervision answers for
+  it, and a backlog may wait longer than the limit).
 
 Every write is conditional on the item still being RUNNING: a photo that finished or was deleted
 meanwhile is left as it is. One JSON log line per photo it touches, and the count of stuck photos
@@ -142,7 +143,7 @@ def _settle(
         action = "finished meanwhile"
     elif state is None:
         action = _start_again(item, results, starter, settings.bucket)
-    elif state.status == "RUNNING" and age <= settings.hard_limit_seconds:
+    elif state.status == "RUNNING" and (state.queued or age <= settings.hard_limit_seconds):
         action = "left running"
     elif state.status == "RUNNING":
         cause = f"Still running {int(age)} s after it started; stopped by the sweeper"

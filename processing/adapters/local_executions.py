@@ -82,7 +82,24 @@ class LocalExecutions:
         record = self.get_by_name(name)
         if record is None:
             return None
-        return ExecutionState(status=record.status, error=record.error, cause=record.cause)
+        queued = record.status == "RUNNING" and self._job_open(name)
+        return ExecutionState(
+            status=record.status, error=record.error, cause=record.cause, queued=queued
+        )
+
+    def _job_open(self, name: str) -> bool:
+        """Whether the execution's job waits in the queue or is leased (the index jobs_ready
+        narrows this to open jobs: the backlog, not the queue's history)."""
+        row = (
+            self.database.read()
+            .execute(
+                "SELECT 1 FROM jobs WHERE state IN ('ready', 'taken') AND kind = 'execution' "
+                "AND body = ? LIMIT 1",
+                (json.dumps({"name": name}),),
+            )
+            .fetchone()
+        )
+        return row is not None
 
     def stop(self, name: str, *, error: str, cause: str) -> None:
         """Marks a running execution ABORTED, as StopExecution does. A worker still running it

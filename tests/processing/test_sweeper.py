@@ -24,6 +24,7 @@ from processing.adapters.aws_dynamodb import DynamoResultStore
 from processing.adapters.aws_stepfunctions import StepFunctionsExecutions, StepFunctionsStarter
 from processing.adapters.local_db import LocalDatabase
 from processing.adapters.local_executions import LocalExecutions
+from processing.adapters.local_queue import LocalQueue
 from processing.adapters.local_results import LocalResultStore
 from processing.handlers import sweeper as sweeper_handler
 from processing.ports import ExecutionControl, ExecutionStarter, PhotoDeleted, ResultStore
@@ -75,6 +76,14 @@ class World:
             now=now,
             emit=lambda line: None,
         )
+
+    def lose_jobs(self) -> None:
+        """Locally, what leaves an execution RUNNING with nobody holding it: its job ended
+        without finishing it. (Step Functions has no jobs: nothing to do.)"""
+        if isinstance(self.results, LocalResultStore):
+            queue = LocalQueue(self.results.database)
+            while job := queue.take():
+                queue.done(job)
 
     def item(self, photo_id: str) -> ResultItem:
         found = self.results.get(photo_id)
@@ -376,6 +385,7 @@ def test_a_running_execution_is_left_alone_until_the_hard_limit_then_stopped(
     world: World,
 ) -> None:
     world.begin("p1")
+    world.lose_jobs()
 
     young = world.sweep(later(minutes=30))
     assert young.actions == {"left running": 1}
@@ -390,6 +400,23 @@ def test_a_running_execution_is_left_alone_until_the_hard_limit_then_stopped(
     assert state is not None
     assert state.status == "ABORTED"
     assert world.results.running_before(later(hours=2).isoformat(), limit=10) == []
+
+
+def test_a_local_execution_whose_job_is_queued_or_leased_is_never_stopped(local: World) -> None:
+    """A backlog of thousands may wait longer than the hard limit; the worker's supervision, not
+    the clock, decides when a local job has failed."""
+    local.begin("leased")
+    local.begin("waiting")
+    assert isinstance(local.results, LocalResultStore)
+    job = LocalQueue(local.results.database).take()  # a live worker holds the first job
+    assert job is not None
+    assert job.body == {"name": "leased"}
+
+    report = local.sweep(later(hours=5))
+
+    assert report.actions == {"left running": 2}
+    assert local.item("leased").status is Status.RUNNING
+    assert local.item("waiting").status is Status.RUNNING
 
 
 def test_photos_started_within_the_deadline_are_not_looked_at(world: World) -> None:
@@ -441,6 +468,7 @@ def test_a_photo_that_finished_or_was_deleted_meanwhile_is_never_overwritten(
 ) -> None:
     for photo_id in ("finished", "deleted", "stuck"):
         world.begin(photo_id)
+    world.lose_jobs()
     stale = World(world.name, FinishedMeanwhile(world.results), world.executions, world.starter)
 
     report = stale.sweep(later(hours=2))  # past the hard limit: every one would be FAILED
