@@ -4,13 +4,14 @@ processing.adapters and are chosen in processing.runtime."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from PIL import Image
 
 from processing.metadata import ImageMetadata
 from processing.recognition.labels import Label
-from processing.results import ResultItem, Status, StoredOriginal, Tombstone
+from processing.results import ResultItem, RunningItem, Status, StoredOriginal, Tombstone
 
 
 class BlobNotFound(KeyError):
@@ -119,12 +120,50 @@ class ResultStore(Protocol):
         items a call on DynamoDB)."""
         ...
 
+    def running_before(
+        self, deadline: str, *, limit: int, after: RunningItem | None = None
+    ) -> list[RunningItem]:
+        """Up to ``limit`` items RUNNING since before ``deadline`` (ISO 8601 UTC), oldest first,
+        starting after ``after`` (the last item of the previous page). An index of the items in
+        flight answers it, never a scan of the table."""
+        ...
+
+    def record_execution(self, photo_id: str, execution_arn: str) -> None:
+        """The execution now running the photo; only while the item is RUNNING."""
+        ...
+
 
 class ExecutionStarter(Protocol):
     """Starts the state machine. Names are deterministic: starting a name that exists starts
     nothing and returns the existing execution's ARN."""
 
     def start(self, *, name: str, execution_input: dict[str, Any]) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionState:
+    """An execution as Step Functions describes it: RUNNING, SUCCEEDED, FAILED, TIMED_OUT or
+    ABORTED, with the error and cause it failed with."""
+
+    status: str
+    error: str | None = None
+    cause: str | None = None
+    # Locally, a RUNNING execution whose job is still queued or leased to a live worker: the
+    # queue and the worker's supervision answer for it (a backlog of thousands may wait an hour),
+    # so no hard limit applies. Step Functions runs every execution at once: never set there.
+    queued: bool = False
+
+
+class ExecutionControl(Protocol):
+    """Looks up and stops the state machine's executions, which are named by photo id."""
+
+    def describe(self, name: str) -> ExecutionState | None:
+        """None when no execution of that name was ever started."""
+        ...
+
+    def stop(self, name: str, *, error: str, cause: str) -> None:
+        """Stops it (ABORTED) if it is still running."""
+        ...
 
 
 class Recognizer(Protocol):

@@ -18,7 +18,15 @@ from processing.recognition.labels import Label
 # What every item carries besides the photo's metadata: the steps that store metadata write
 # everything but these.
 BOOKKEEPING_ATTRIBUTES = frozenset(
-    {"photoId", "status", "thumbnails", "labels", "originalETag", "originalVersionId"}
+    {
+        "photoId",
+        "status",
+        "thumbnails",
+        "labels",
+        "originalETag",
+        "originalVersionId",
+        "originalKey",
+    }
 )
 # A tombstone's status. Deleting a photo replaces its item with a tombstone (photoId, this status,
 # updatedAt and expiresAt, DynamoDB's TTL attribute in epoch seconds), so that no pipeline write
@@ -26,6 +34,12 @@ BOOKKEEPING_ATTRIBUTES = frozenset(
 # leave tombstones out, and Status has no member for it.
 DELETED = "DELETED"
 EXPIRES_AT = "expiresAt"
+# The sparse index of items still RUNNING, by startedAt, which the sweeper reads: DynamoDB's GSI
+# `Running` (HASH running, RANGE startedAt). `running` holds "1" while the item is RUNNING and is
+# removed by every final write (a tombstone, which replaces the item, has none), so the index
+# holds only the photos in flight, never the whole table.
+RUNNING_INDEX = "Running"
+RUNNING_FLAG = "running"
 
 
 def now_iso() -> str:
@@ -80,6 +94,9 @@ class StoredOriginal:
 
     etag: str | None = None
     version_id: str | None = None
+    # Its key, so that the sweeper can start an execution the trigger recorded but never started
+    # (processing.sweeper): the item alone must be enough to rebuild the execution's input.
+    key: str | None = None
 
     def differs_from(self, other: StoredOriginal) -> bool:
         """True only when both name an object and the names differ."""
@@ -103,6 +120,17 @@ class Tombstone:
             "updatedAt": self.deleted_at,
             EXPIRES_AT: self.expires_at,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class RunningItem:
+    """What the sweeper reads of an item still RUNNING (the `Running` index's view of it): enough
+    to find its execution and, when none was started, to rebuild the execution's input."""
+
+    photo_id: str
+    started_at: str  # ISO 8601 UTC, as record_start wrote it
+    execution_arn: str | None = None
+    original_key: str | None = None
 
 
 def tombstone(photo_id: str, *, keep_seconds: int) -> Tombstone:
@@ -157,6 +185,7 @@ class ResultItem:
         if self.original is not None:
             item["originalETag"] = self.original.etag
             item["originalVersionId"] = self.original.version_id
+            item["originalKey"] = self.original.key
         if self.metadata is not None:
             m = self.metadata
             item |= {
@@ -241,8 +270,10 @@ class ResultItem:
             error=item.get("error"),
             cause=item.get("cause"),
             original=(
-                StoredOriginal(item.get("originalETag"), item.get("originalVersionId"))
-                if "originalETag" in item or "originalVersionId" in item
+                StoredOriginal(
+                    item.get("originalETag"), item.get("originalVersionId"), item.get("originalKey")
+                )
+                if {"originalETag", "originalVersionId", "originalKey"} & item.keys()
                 else None
             ),
         )

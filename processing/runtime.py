@@ -22,15 +22,26 @@ from processing.adapters.aws_rekognition import (
     RekognitionRecognizer,
 )
 from processing.adapters.aws_s3 import S3BlobStore, s3_client
-from processing.adapters.aws_stepfunctions import StepFunctionsStarter
+from processing.adapters.aws_stepfunctions import StepFunctionsExecutions, StepFunctionsStarter
 from processing.adapters.local_db import LocalDatabase
 from processing.adapters.local_executions import LocalExecutions
 from processing.adapters.local_files import LocalBlobStore
 from processing.adapters.local_queue import LocalQueue
 from processing.adapters.local_results import LocalResultStore
 from processing.local.bucket import LocalBucket
-from processing.ports import BlobStore, ExecutionStarter, Recognizer, ResultStore
+from processing.ports import (
+    BlobStore,
+    ExecutionControl,
+    ExecutionStarter,
+    Recognizer,
+    ResultStore,
+)
 from processing.recognition.models.manifest import default_models_dir
+from processing.sweeper import (
+    DEFAULT_HARD_LIMIT_SECONDS,
+    DEFAULT_SWEEP_AFTER_SECONDS,
+    SweepSettings,
+)
 from processing.thumbnails import DEFAULT_QUALITY, DEFAULT_SIZES
 from processing.validation import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, Limits
 
@@ -188,6 +199,24 @@ class PipelineConfig:
     def local_bucket(self) -> LocalBucket:
         """The bucket as S3 behaves: storing an object queues its ObjectCreated notification."""
         return LocalBucket(self.bucket, self.blob_store(), self.local_queue())
+
+    # The sweeper's (processing.sweeper). Its two variables are read here rather than in
+    # from_environment, to keep this addition apart from that method.
+    def execution_control(self) -> ExecutionControl:
+        if self.backend == "aws":
+            if not self.state_machine_arn:
+                raise ConfigurationError("PHOTOSHARE_STATE_MACHINE_ARN must be set in aws mode.")
+            return StepFunctionsExecutions(self.aws_client("stepfunctions"), self.state_machine_arn)
+        return LocalExecutions(self.local_database())
+
+    def sweep_settings(self) -> SweepSettings:
+        return SweepSettings(
+            after_seconds=_int("PHOTOSHARE_SWEEP_AFTER_SECONDS", DEFAULT_SWEEP_AFTER_SECONDS),
+            hard_limit_seconds=_int(
+                "PHOTOSHARE_SWEEP_HARD_LIMIT_SECONDS", DEFAULT_HARD_LIMIT_SECONDS
+            ),
+            bucket=self.bucket,
+        )
 
 
 @cache

@@ -23,7 +23,10 @@ from processing.ports import PhotoDeleted, TransientError
 from processing.recognition.labels import Label
 from processing.results import (
     DELETED,
+    RUNNING_FLAG,
+    RUNNING_INDEX,
     ResultItem,
+    RunningItem,
     Status,
     StoredOriginal,
     Tombstone,
@@ -79,10 +82,11 @@ class DynamoResultStore:
         *,
         condition: str,
         once: dict[str, Any] | None = None,
+        remove: tuple[str, ...] = (),
     ) -> None:
-        """SET ``values`` (and ``once``, each only where the item has none yet) if ``condition``
-        holds. When it does not, the item is read again: a final item stands (nothing to do), a
-        tombstone or no item at all means the photo was deleted."""
+        """SET ``values`` (and ``once``, each only where the item has none yet) and REMOVE
+        ``remove`` if ``condition`` holds. When it does not, the item is read again: a final item
+        stands (nothing to do), a tombstone or no item at all means the photo was deleted."""
         once = once or {}
         names = {f"#{i}": name for i, name in enumerate([*values, *once])}
         attributes = {
@@ -91,10 +95,13 @@ class DynamoResultStore:
         }
         sets = [f"#{i} = :{i}" for i in range(len(values))]
         sets += [f"#{i} = if_not_exists(#{i}, :{i})" for i in range(len(values), len(names))]
+        names |= {f"#r{i}": name for i, name in enumerate(remove)}
         arguments: dict[str, Any] = {
             "TableName": self.table,
             "Key": {"photoId": {"S": photo_id}},
-            "UpdateExpression": "SET " + ", ".join(sets),
+            "UpdateExpression": "SET "
+            + ", ".join(sets)
+            + (" REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove))) if remove else ""),
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": attributes,
         }
@@ -127,12 +134,21 @@ class DynamoResultStore:
         original: StoredOriginal | None = None,
     ) -> None:
         at = now_iso()
-        values: dict[str, Any] = {"status": Status.RUNNING.value, "updatedAt": at}
+        # RUNNING_FLAG puts the item in the sweeper's sparse index until a final write.
+        values: dict[str, Any] = {
+            "status": Status.RUNNING.value,
+            "updatedAt": at,
+            RUNNING_FLAG: "1",
+        }
         if execution_arn is not None:
             values["executionArn"] = execution_arn
         once: dict[str, Any] = {"startedAt": at}
         if original is not None:
-            once |= {"originalETag": original.etag, "originalVersionId": original.version_id}
+            once |= {
+                "originalETag": original.etag,
+                "originalVersionId": original.version_id,
+                "originalKey": original.key,
+            }
             once = {k: v for k, v in once.items() if v is not None}
         self._update(photo_id, values, condition=_ABSENT_OR_RUNNING, once=once)
 
@@ -153,7 +169,59 @@ class DynamoResultStore:
             values.pop("labels", None)
         values["updatedAt"] = now_iso()
         # Overwriting (a replaced original) still needs the photo: anything but a tombstone.
-        self._update(item.photo_id, values, condition=_NOT_DELETED if overwrite else _RUNNING)
+        # A final item leaves the sweeper's index.
+        condition = _NOT_DELETED if overwrite else _RUNNING
+        self._update(item.photo_id, values, condition=condition, remove=(RUNNING_FLAG,))
+
+    def record_execution(self, photo_id: str, execution_arn: str) -> None:
+        values = {"executionArn": execution_arn, "updatedAt": now_iso()}
+        self._update(photo_id, values, condition=_RUNNING)
+
+    def running_before(
+        self, deadline: str, *, limit: int, after: RunningItem | None = None
+    ) -> list[RunningItem]:
+        """A Query of the sparse `Running` index, oldest first; DynamoDB may stop a page short
+        (1 MB), so it asks again from where it stopped until ``limit`` items or the end."""
+        found: list[RunningItem] = []
+        start: dict[str, Any] | None = None
+        if after is not None:
+            start = {
+                "photoId": {"S": after.photo_id},
+                RUNNING_FLAG: {"S": "1"},
+                "startedAt": {"S": after.started_at},
+            }
+        while len(found) < limit:
+            arguments: dict[str, Any] = {
+                "TableName": self.table,
+                "IndexName": RUNNING_INDEX,
+                "KeyConditionExpression": "#running = :one AND startedAt < :deadline",
+                "ExpressionAttributeNames": {"#running": RUNNING_FLAG},
+                "ExpressionAttributeValues": {":one": {"S": "1"}, ":deadline": {"S": deadline}},
+                "Limit": limit - len(found),
+            }
+            if start is not None:
+                arguments["ExclusiveStartKey"] = start
+            try:
+                response = self.client.query(**arguments)
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code", "")
+                if code in _TRANSIENT:
+                    raise TransientError(f"DynamoDB {code}") from error
+                raise
+            for raw in response.get("Items", []):
+                plain = {k: _deserializer.deserialize(v) for k, v in raw.items()}
+                found.append(
+                    RunningItem(
+                        photo_id=plain["photoId"],
+                        started_at=plain["startedAt"],
+                        execution_arn=plain.get("executionArn"),
+                        original_key=plain.get("originalKey"),
+                    )
+                )
+            start = response.get("LastEvaluatedKey")
+            if start is None:
+                break
+        return found
 
     def get(self, photo_id: str) -> ResultItem | Tombstone | None:
         try:

@@ -59,14 +59,25 @@ CREATE TABLE IF NOT EXISTS stored_keys (
 # Indexes on columns that ADDED_COLUMNS may have just added.
 LATE_INDEXES = """
 CREATE INDEX IF NOT EXISTS results_expiring ON results (expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS results_running ON results (started_at, photo_id)
+    WHERE status = 'RUNNING';
 """
+# results_running is DynamoDB's sparse `Running` index: only the items in flight, oldest first,
+# which the sweeper pages through (processing.sweeper).
 
 # Columns added after a table was first created: CREATE TABLE IF NOT EXISTS leaves an existing
 # var/pipeline.sqlite3 as it was, so these are added in place when missing.
 ADDED_COLUMNS = (
     ("jobs", "worker_pid", "INTEGER"),  # the process holding a taken job's lease
     ("results", "expires_at", "REAL"),  # a tombstone's expiry (DynamoDB's TTL), else NULL
+    ("results", "started_at", "TEXT"),  # the item's startedAt, for results_running
 )
+# What fills a column just added from what the rows already hold.
+BACKFILLS = {
+    ("results", "started_at"): (
+        "UPDATE results SET started_at = json_extract(item, '$.startedAt') WHERE status = 'RUNNING'"
+    ),
+}
 
 
 # How long a new connection keeps trying to enter WAL mode while others create the file.
@@ -114,6 +125,8 @@ class LocalDatabase:
                 # Checked again under the lock: another process may have just added it.
                 if column not in self._columns(table):
                     connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                    if (table, column) in BACKFILLS:
+                        connection.execute(BACKFILLS[(table, column)])
 
     def _connection(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from processing.adapters.local_db import LocalDatabase
+from processing.ports import ExecutionState
 
 STATE_MACHINE_NAME = "PhotoPipeline"
 
@@ -26,7 +27,7 @@ class ExecutionRecord:
     name: str
     arn: str
     input: dict[str, Any]
-    status: str  # RUNNING, SUCCEEDED or FAILED
+    status: str  # RUNNING, SUCCEEDED, FAILED or ABORTED (stopped by the sweeper)
     started_at: float
     stopped_at: float | None
     output: Any
@@ -74,6 +75,41 @@ class LocalExecutions:
                 "UPDATE executions SET status = ?, stopped_at = ?, output = ?, error = ?, "
                 "cause = ?, history = ? WHERE name = ?",
                 (status, time.time(), json.dumps(output), error, cause, json.dumps(history), name),
+            )
+
+    def describe(self, name: str) -> ExecutionState | None:
+        """The ExecutionControl port, for the sweeper."""
+        record = self.get_by_name(name)
+        if record is None:
+            return None
+        queued = record.status == "RUNNING" and self._job_open(name)
+        return ExecutionState(
+            status=record.status, error=record.error, cause=record.cause, queued=queued
+        )
+
+    def _job_open(self, name: str) -> bool:
+        """Whether the execution's job waits in the queue or is leased (the index jobs_ready
+        narrows this to open jobs: the backlog, not the queue's history)."""
+        row = (
+            self.database.read()
+            .execute(
+                "SELECT 1 FROM jobs WHERE state IN ('ready', 'taken') AND kind = 'execution' "
+                "AND body = ? LIMIT 1",
+                (json.dumps({"name": name}),),
+            )
+            .fetchone()
+        )
+        return row is not None
+
+    def stop(self, name: str, *, error: str, cause: str) -> None:
+        """Marks a running execution ABORTED, as StopExecution does. A worker still running it
+        goes on (there is no signal to it), but its photo is already final, and every pipeline
+        write is conditional on the photo still being RUNNING, so it changes nothing there."""
+        with self.database.write() as connection:
+            connection.execute(
+                "UPDATE executions SET status = 'ABORTED', stopped_at = ?, error = ?, cause = ? "
+                "WHERE name = ? AND status = 'RUNNING'",
+                (time.time(), error, cause, name),
             )
 
     def get(self, arn: str) -> ExecutionRecord | None:

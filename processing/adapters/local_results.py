@@ -17,6 +17,7 @@ from processing.recognition.labels import Label
 from processing.results import (
     DELETED,
     ResultItem,
+    RunningItem,
     Status,
     StoredOriginal,
     Tombstone,
@@ -43,16 +44,17 @@ class LocalResultStore:
     def _put(self, connection: sqlite3.Connection, item: ResultItem | Tombstone) -> None:
         plain = item.to_item()
         connection.execute(
-            "INSERT INTO results (photo_id, status, item, updated_at, expires_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (photo_id) DO UPDATE SET status = excluded.status, "
-            "item = excluded.item, updated_at = excluded.updated_at, "
-            "expires_at = excluded.expires_at",
+            "INSERT INTO results (photo_id, status, item, updated_at, expires_at, started_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (photo_id) DO UPDATE SET "
+            "status = excluded.status, item = excluded.item, updated_at = excluded.updated_at, "
+            "expires_at = excluded.expires_at, started_at = excluded.started_at",
             (
                 item.photo_id,
                 plain["status"],
                 json.dumps(plain),
                 plain.get("updatedAt"),
                 plain.get("expiresAt"),
+                plain.get("startedAt"),
             ),
         )
 
@@ -111,6 +113,42 @@ class LocalResultStore:
                 cause=item.cause,
             )
             self._put(connection, merged.with_changes(updated_at=at))
+
+    def record_execution(self, photo_id: str, execution_arn: str) -> None:
+        with self.database.write() as connection:
+            current = self._current(connection, photo_id)
+            if current is None or isinstance(current, Tombstone):
+                raise PhotoDeleted(photo_id)
+            if not current.status.is_final:
+                self._put(connection, current.with_changes(execution_arn=execution_arn))
+
+    def running_before(
+        self, deadline: str, *, limit: int, after: RunningItem | None = None
+    ) -> list[RunningItem]:
+        """From the partial index results_running (local_db), as DynamoDB's sparse GSI."""
+        start = (after.started_at, after.photo_id) if after else ("", "")
+        rows = (
+            self.database.read()
+            .execute(
+                "SELECT photo_id, started_at, item FROM results "
+                "WHERE status = 'RUNNING' AND started_at < ? AND (started_at, photo_id) > (?, ?) "
+                "ORDER BY started_at, photo_id LIMIT ?",
+                (deadline, *start, limit),
+            )
+            .fetchall()
+        )
+        found = []
+        for row in rows:
+            item = ResultItem.from_item(json.loads(row["item"]))
+            found.append(
+                RunningItem(
+                    photo_id=item.photo_id,
+                    started_at=row["started_at"],
+                    execution_arn=item.execution_arn,
+                    original_key=item.original.key if item.original else None,
+                )
+            )
+        return found
 
     def get(self, photo_id: str) -> ResultItem | Tombstone | None:
         return self._current(self.database.read(), photo_id)

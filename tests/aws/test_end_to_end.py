@@ -34,13 +34,14 @@ from processing.local.s3_events import object_created
 from processing.statemachine.runner import Runner
 from tests.albums.photo_helpers import changes
 from tests.albums.photo_helpers import ticket as request_ticket
+from tests.processing.aws.conftest import RESULTS_TABLE
 from tests.processing.exif_fixtures import LISBON_GPS
 from tests.processing.images import exif_block, jpeg, orientation_card, stored_for
 
 pytestmark = [pytest.mark.aws, pytest.mark.django_db]
 REGION = "eu-west-1"
 BUCKET = "photoshare-e2e"
-TABLE = "ImageMetadata"
+TABLE = RESULTS_TABLE["TableName"]
 DEFINITION = Path(__file__).resolve().parents[2] / "infra/statemachine/photo_pipeline.asl.json"
 
 
@@ -68,10 +69,7 @@ def stack(moto_server: str, settings: Settings, monkeypatch: pytest.MonkeyPatch)
     s3 = boto3.client("s3", region_name=REGION, endpoint_url=moto_server)
     s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
     boto3.client("dynamodb", region_name=REGION, endpoint_url=moto_server).create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "photoId", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "photoId", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
+        **RESULTS_TABLE
     )
     machine = boto3.client("stepfunctions", region_name=REGION, endpoint_url=moto_server)
     arn = machine.create_state_machine(

@@ -10,6 +10,31 @@ from processing.adapters.aws_s3 import s3_client
 REGION = "eu-west-1"
 BUCKET = "photoshare-test"
 TABLE = "ImageMetadata"
+# The results table as infra/template.yaml declares it: keyed by photo, with the sparse `Running`
+# index the sweeper pages through (processing.sweeper).
+RESULTS_TABLE: dict[str, Any] = {
+    "TableName": TABLE,
+    "KeySchema": [{"AttributeName": "photoId", "KeyType": "HASH"}],
+    "AttributeDefinitions": [
+        {"AttributeName": "photoId", "AttributeType": "S"},
+        {"AttributeName": "running", "AttributeType": "S"},
+        {"AttributeName": "startedAt", "AttributeType": "S"},
+    ],
+    "GlobalSecondaryIndexes": [
+        {
+            "IndexName": "Running",
+            "KeySchema": [
+                {"AttributeName": "running", "KeyType": "HASH"},
+                {"AttributeName": "startedAt", "KeyType": "RANGE"},
+            ],
+            "Projection": {
+                "ProjectionType": "INCLUDE",
+                "NonKeyAttributes": ["executionArn", "originalKey"],
+            },
+        }
+    ],
+    "BillingMode": "PAY_PER_REQUEST",
+}
 
 
 @pytest.fixture
@@ -35,10 +60,5 @@ def s3(aws: None) -> Any:
 @pytest.fixture
 def dynamodb(aws: None) -> Any:
     client = boto3.client("dynamodb", region_name=REGION)
-    client.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "photoId", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "photoId", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    client.create_table(**RESULTS_TABLE)
     return client

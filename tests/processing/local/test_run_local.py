@@ -1,5 +1,5 @@
 """`make run` (scripts/run-local) keeps serving while worker processes die, runs the purge of
-rejected originals, and stops it all on SIGTERM, leaving no process behind."""
+rejected originals and the sweeper, and stops it all on SIGTERM, leaving no process behind."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from tests.processing.local.processes import (
 
 
 def children_named(script: int, command: str) -> set[int]:
-    """``command`` processes among the script's grandchildren (the purge loop is a subshell)."""
+    """``command`` processes among the script's grandchildren (each loop is a subshell)."""
     return {pid for sub in children(script, "run-local") for pid in children(sub, command)}
 
 
@@ -77,8 +77,10 @@ def test_run_local_keeps_serving_when_the_workers_die_and_stops_on_sigterm(
         )
     try:
         assert wait_for(lambda: answers(healthz)), "gunicorn never answered"
-        # The purge loop ran once and sleeps until its next run.
-        assert wait_for(lambda: children_named(script.pid, "sleep")), "the purge never ran"
+        # The purge and sweeper loops ran once each and sleep until their next run.
+        assert wait_for(lambda: len(children_named(script.pid, "sleep")) == 2), (
+            "the purge or the sweeper never ran"
+        )
         (worker,) = children(script.pid, "processing.local.worker")
         (web,) = children(script.pid, "gunicorn")
         first = wait_for_children(worker, 2)
