@@ -169,7 +169,11 @@ def start_one(
     try:
         # The item first: an execution never runs for a photo without one, so a step that
         # finds none knows the photo was deleted.
-        results.record_start(photo_id, original=arrived if arrived.etag else None)
+        # The key too, so the sweeper can start an execution recorded here but never started.
+        results.record_start(
+            photo_id,
+            original=StoredOriginal(created.etag, created.version_id, key),
+        )
     except PhotoDeleted:
         outcome.refused.append({"objectID": photo_id, "reason": "deleted"})
         return
