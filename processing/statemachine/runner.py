@@ -116,6 +116,11 @@ def error_of(exception: BaseException) -> ExecutionFailed:
     return ExecutionFailed(name, json.dumps({"errorMessage": str(exception), "errorType": name}))
 
 
+def _iso(moment: datetime) -> str:
+    """As Step Functions writes times in the context object: ISO 8601 UTC, milliseconds, Z."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def _error_matches(names: list[str], error: str) -> bool:
     if error == "States.Runtime":
         return False  # never retried or caught, as in Step Functions
@@ -170,8 +175,8 @@ class Runner:
             event = HistoryEvent(name, state.get("Type", "?"), branch, self.clock(), data)
             with self._lock:
                 history.append(event)
-            entered = datetime.fromtimestamp(event.started_at, UTC).isoformat(timespec="milliseconds")
-            state_context = {"Name": name, "EnteredTime": entered.replace("+00:00", "Z")}
+            entered = datetime.fromtimestamp(event.started_at, UTC)
+            state_context = {"Name": name, "EnteredTime": _iso(entered)}
             step = _Step(state, event, history, {**context, "State": state_context})
             try:
                 data, following = self._run_state(step, data)

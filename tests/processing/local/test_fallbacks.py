@@ -82,7 +82,8 @@ def test_a_photo_whose_recording_keeps_failing_is_marked_failed_by_the_table_fal
     assert (states["RecordFailure"].status, states["RecordFailure"].attempts) == ("CAUGHT", 11)
     assert states["MarkFailedInTable"].status == "SUCCEEDED"
     assert execution.history[-1].state == "Failed"
-    assert len(sleeps) == 20 and all(0 <= s <= 60 for s in sleeps)
+    assert len(sleeps) == 20
+    assert all(0 <= s <= 60 for s in sleeps)
     failed = item(pipeline, key)
     assert failed.status is Status.FAILED
     assert failed.error == "Lambda.TooManyRequestsException"
