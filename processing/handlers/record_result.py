@@ -1,5 +1,8 @@
 """RecordSuccess, RecordRejection and RecordFailure: the final state of a photo, written once the
-pipeline knows it. The rejection's reason and plain words travel in the error cause as JSON."""
+pipeline knows it. Success writes the labels, the thumbnails and SUCCEEDED in one conditional
+write (what StoreLabels and RecordSuccess did as two). The rejection's reason and plain words
+travel in the error cause as JSON: inside Lambda's error object when ExtractImageMetadata raised
+ImageRejected, or bare when the definition's UnsupportedFormat Pass state shaped it."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import json
 from typing import Any
 
 from processing.handlers._events import logged_step
+from processing.recognition.labels import Label
 from processing.results import ResultItem, Status, StoredThumbnail
 from processing.runtime import config
 
@@ -19,13 +23,16 @@ def handler(event: dict[str, Any], context: object = None) -> dict[str, Any]:
     with logged_step(f"Record{outcome.value.title()}", photo_id):
         item = _final_item(photo_id, outcome, event)
         config().result_store().record_final(item)
+        if outcome is Status.SUCCEEDED:
+            return {"status": item.status.value, "labelCount": len(item.labels)}
         return {"status": item.status.value}
 
 
 def _final_item(photo_id: str, outcome: Status, event: dict[str, Any]) -> ResultItem:
     if outcome is Status.SUCCEEDED:
         thumbnails = tuple(StoredThumbnail.from_item(t) for t in event.get("thumbnails", []))
-        return ResultItem(photo_id, Status.SUCCEEDED, thumbnails=thumbnails)
+        labels = tuple(Label.from_item(label) for label in event.get("labels", []))
+        return ResultItem(photo_id, Status.SUCCEEDED, thumbnails=thumbnails, labels=labels)
     error = event.get("error") or {}
     name, cause = str(error.get("Error", "Unknown")), error.get("Cause")
     if outcome is Status.REJECTED:
@@ -42,10 +49,11 @@ def _final_item(photo_id: str, outcome: Status, event: dict[str, Any]) -> Result
 
 
 def _rejection(cause: str | None) -> dict[str, str]:
-    """ImageRejected's JSON, from inside Lambda's error cause ({"errorMessage": "<json>", ...})."""
+    """ImageRejected's JSON: inside Lambda's error cause ({"errorMessage": "<json>", ...}), or
+    the cause itself when the definition shaped it ({"reason": ..., "message": ...})."""
     try:
         outer = json.loads(cause or "")
-        inner = json.loads(outer.get("errorMessage", ""))
-    except (ValueError, AttributeError):
+        inner = outer if "reason" in outer else json.loads(outer.get("errorMessage", ""))
+    except (ValueError, AttributeError, TypeError):
         return {}
     return inner if isinstance(inner, dict) else {}

@@ -1,20 +1,23 @@
-"""StoreImageMetadata: the photo's metadata into the results store, while it is still RUNNING."""
+"""StoreImageMetadata: the extracted metadata, shaped as the results item holds it, stored while
+the photo is still RUNNING (what TransformMetadata and StoreImageMetadata did as two functions)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from processing.handlers._events import logged_step
-from processing.results import ResultItem, Status
+from processing.metadata import ImageMetadata
 from processing.runtime import config
 
 
 def handler(event: dict[str, Any], context: object = None) -> dict[str, Any]:
     photo_id = str(event["objectID"])
     with logged_step("StoreImageMetadata", photo_id):
-        fields = {**event["imageMetadata"], "photoId": photo_id, "status": Status.RUNNING.value}
-        metadata = ResultItem.from_item(fields).metadata
-        if metadata is None:
-            raise ValueError("imageMetadata holds no image format")
+        try:
+            metadata = ImageMetadata.from_dict(event["extractedMetadata"])
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"the task input has no usable extractedMetadata: {error}") from None
+        if not metadata.format:
+            raise ValueError("extractedMetadata holds no image format")
         config().result_store().record_metadata(photo_id, metadata)
         return {"stored": True}

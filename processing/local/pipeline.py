@@ -1,4 +1,5 @@
-"""The pipeline's definition, its Lambda functions, and running one execution locally."""
+"""The pipeline's definition, its Lambda functions and service integrations, and running one
+execution locally."""
 
 from __future__ import annotations
 
@@ -13,14 +14,13 @@ from typing import Any
 from processing.adapters.local_executions import LocalExecutions
 from processing.handlers import (
     extract_metadata,
-    image_type_check,
     recognize,
     record_result,
     store_image_metadata,
-    store_labels,
     thumbnails,
-    transform_metadata,
 )
+from processing.local.integrations import DYNAMODB_UPDATE_ITEM, dynamodb_update_item
+from processing.runtime import config
 from processing.statemachine.runner import Execution, Runner
 
 DEFINITION = (
@@ -30,41 +30,45 @@ DEFINITION = (
 # DefinitionSubstitutions: the same names the SAM template fills with function ARNs.
 FUNCTIONS: dict[str, Callable[[dict[str, Any], object], Any]] = {
     "ExtractImageMetadataFunctionArn": extract_metadata.handler,
-    "ImageTypeCheckFunctionArn": image_type_check.handler,
-    "TransformMetadataFunctionArn": transform_metadata.handler,
     "StoreImageMetadataFunctionArn": store_image_metadata.handler,
     "ThumbnailsFunctionArn": thumbnails.handler,
     "RecognizeFunctionArn": recognize.handler,
-    "StoreLabelsFunctionArn": store_labels.handler,
     "RecordResultFunctionArn": record_result.handler,
 }
+# The other substitutions: the results table the direct DynamoDB integration writes.
+RESULTS_TABLE_NAME = "ResultsTableName"
+SUBSTITUTIONS = frozenset({*FUNCTIONS, RESULTS_TABLE_NAME})
 
 
 def function_arn(substitution: str) -> str:
     return f"arn:aws:lambda:local:000000000000:function:{substitution.removesuffix('FunctionArn')}"
 
 
-def load_definition(path: Path = DEFINITION) -> dict[str, Any]:
-    """The definition with ``${...}`` substitutions replaced, as Step Functions receives it."""
+def load_definition(path: Path = DEFINITION, *, results_table: str | None = None) -> dict[str, Any]:
+    """The definition with ``${...}`` substitutions replaced, as Step Functions receives it: the
+    functions' ARNs, and the configured results table (the environment's, unless given)."""
     text = path.read_text()
+    table = results_table if results_table is not None else config().results_table
 
     def substitute(match: re.Match[str]) -> str:
         name = match.group(1)
+        if name == RESULTS_TABLE_NAME:
+            return table
         if name not in FUNCTIONS:
-            raise KeyError(f"the definition names an unknown function {name!r}")
+            raise KeyError(f"the definition names an unknown substitution {name!r}")
         return function_arn(name)
 
     return json.loads(re.sub(r"\$\{([A-Za-z0-9]+)\}", substitute, text))
 
 
 @cache
-def _cached_definition(path: Path, modified: float) -> dict[str, Any]:
-    return load_definition(path)
+def _cached_definition(path: Path, modified: float, results_table: str) -> dict[str, Any]:
+    return load_definition(path, results_table=results_table)
 
 
 def current_definition(path: Path = DEFINITION) -> dict[str, Any]:
     """Reloaded whenever the file changes, so an edited definition is what the next run uses."""
-    return _cached_definition(path, path.stat().st_mtime)
+    return _cached_definition(path, path.stat().st_mtime, config().results_table)
 
 
 def _as_resource(handler: Callable[[dict[str, Any], object], Any]) -> Callable[[Any], Any]:
@@ -73,7 +77,11 @@ def _as_resource(handler: Callable[[dict[str, Any], object], Any]) -> Callable[[
 
 
 def resources() -> dict[str, Callable[[Any], Any]]:
-    return {function_arn(name): _as_resource(handler) for name, handler in FUNCTIONS.items()}
+    """Every Task resource the definition names: the Lambda functions, and the DynamoDB
+    integration (which reads the configuration when it runs, as the handlers do)."""
+    table = {function_arn(name): _as_resource(handler) for name, handler in FUNCTIONS.items()}
+    table[DYNAMODB_UPDATE_ITEM] = lambda parameters: dynamodb_update_item(config(), parameters)
+    return table
 
 
 def run_execution(

@@ -1,6 +1,6 @@
 """The JSONPath subset States Language uses ($, $.a.b, $.a[0], $$ for the context) and its
-input/output processing: InputPath, Parameters with ``.$`` keys, ResultSelector, ResultPath,
-OutputPath."""
+input/output processing: InputPath, Parameters with ``.$`` keys (a path, or an intrinsic function
+call: processing.statemachine.intrinsics), ResultSelector, ResultPath, OutputPath."""
 
 from __future__ import annotations
 
@@ -71,7 +71,9 @@ def fill(template: Any, data: Any, context: dict[str, Any] | None = None) -> Any
     if isinstance(template, dict):
         filled = {}
         for key, value in template.items():
-            if key.endswith(".$"):
+            if key.endswith(".$") and intrinsics.is_intrinsic(value):
+                filled[key[:-2]] = intrinsics.evaluate(value, data, context)
+            elif key.endswith(".$"):
                 filled[key[:-2]] = read(value, data, context)
             else:
                 filled[key] = fill(value, data, context)
@@ -86,3 +88,7 @@ def select(path: str | None, data: Any, context: dict[str, Any] | None = None) -
     if path is None:
         return {}
     return read(path, data, context)
+
+
+# At the end: intrinsics reads paths with this module's read() and raises its PathError.
+from processing.statemachine import intrinsics  # noqa: E402

@@ -9,11 +9,13 @@ exception's class name (``ImageRejected``), with the cause a JSON object carryin
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from processing.statemachine import paths
@@ -114,6 +116,11 @@ def error_of(exception: BaseException) -> ExecutionFailed:
     return ExecutionFailed(name, json.dumps({"errorMessage": str(exception), "errorType": name}))
 
 
+def _iso(moment: datetime) -> str:
+    """As Step Functions writes times in the context object: ISO 8601 UTC, milliseconds, Z."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def _error_matches(names: list[str], error: str) -> bool:
     if error == "States.Runtime":
         return False  # never retried or caught, as in Step Functions
@@ -130,11 +137,14 @@ class Runner:
         *,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        jitter: random.Random | None = None,
     ) -> None:
         self.definition = definition
         self.resources = resources
         self.sleep = sleep
         self.clock = clock
+        # JitterStrategy FULL draws each wait from here; tests pass a seeded one.
+        self.jitter = jitter or random.Random()
         self._lock = threading.Lock()
 
     def run(self, execution_input: Any, *, context: dict[str, Any] | None = None) -> Execution:
@@ -165,7 +175,9 @@ class Runner:
             event = HistoryEvent(name, state.get("Type", "?"), branch, self.clock(), data)
             with self._lock:
                 history.append(event)
-            step = _Step(state, event, history, {**context, "State": {"Name": name}})
+            entered = datetime.fromtimestamp(event.started_at, UTC)
+            state_context = {"Name": name, "EnteredTime": _iso(entered)}
+            step = _Step(state, event, history, {**context, "State": state_context})
             try:
                 data, following = self._run_state(step, data)
             except (ExecutionFailed, paths.PathError) as raised:
@@ -258,7 +270,12 @@ class Runner:
                 retrier.get("IntervalSeconds", 1) * retrier.get("BackoffRate", 2.0) ** used[index]
             )
             used[index] += 1
-            return min(delay, retrier.get("MaxDelaySeconds", delay))
+            delay = min(delay, retrier.get("MaxDelaySeconds", delay))
+            if retrier.get("JitterStrategy") == "FULL":
+                # Step Functions' full jitter: anywhere between no wait and the computed one, so
+                # photos throttled together do not all come back together.
+                delay = self.jitter.uniform(0, delay)
+            return delay
         return None
 
     def _attempt(self, step: _Step, effective: Any) -> Any:

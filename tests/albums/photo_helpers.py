@@ -20,13 +20,13 @@ from processing.runtime import config
 SUCCESSFUL_STATES = (
     "ExtractImageMetadata",
     "ImageTypeCheck",
-    "TransformMetadata",
     "StoreImageMetadata",
     "Thumbnails",
     "Recognize",
-    "StoreLabels",
     "RecordSuccess",
 )
+# The Lambda tasks among them (ImageTypeCheck is a Choice state).
+SUCCESSFUL_TASKS = tuple(state for state in SUCCESSFUL_STATES if state != "ImageTypeCheck")
 
 
 def ticket(

@@ -19,7 +19,7 @@ from processing.local.worker import work_once
 from processing.results import Tombstone
 from processing.runtime import config
 from processing.statemachine.runner import Execution, Runner
-from tests.albums.photo_helpers import SUCCESSFUL_STATES, upload
+from tests.albums.photo_helpers import SUCCESSFUL_TASKS, upload
 from tests.processing.images import jpeg, orientation_card
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +58,7 @@ def assert_nothing_left(photo_id: str, execution: Execution) -> None:
     assert not Photo.objects.filter(pk=photo_id).exists()
 
 
-@pytest.mark.parametrize("after", SUCCESSFUL_STATES[:-1])
+@pytest.mark.parametrize("after", SUCCESSFUL_TASKS[:-1])
 def test_a_photo_deleted_between_steps_leaves_nothing_once_the_pipeline_ends(
     alice_client: Client, alices_album: Album, after: str
 ) -> None:

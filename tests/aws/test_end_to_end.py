@@ -31,7 +31,7 @@ from albums.models import Album, Photo
 from processing.handlers import s3_trigger
 from processing.local.pipeline import current_definition, resources
 from processing.local.s3_events import object_created
-from processing.statemachine.runner import Runner
+from processing.statemachine.runner import ExecutionFailed, Runner
 from tests.albums.photo_helpers import changes
 from tests.albums.photo_helpers import ticket as request_ticket
 from tests.processing.aws.conftest import RESULTS_TABLE
@@ -120,11 +120,13 @@ def post_form(url: str, fields: dict[str, str], data: bytes, content_type: str) 
         return error.code
 
 
-def run_pipeline(execution_input: dict[str, Any], arn: str) -> str:
-    """What Step Functions would do with the execution: the same definition, the same tasks."""
-    execution = Runner(current_definition(), resources()).run(
-        execution_input, context={"Execution": {"Id": arn}}
-    )
+def run_pipeline(
+    execution_input: dict[str, Any], arn: str, tasks: dict[str, Any] | None = None
+) -> str:
+    """What Step Functions would do with the execution: the same definition, the same tasks
+    (retry waits recorded, not slept)."""
+    runner = Runner(current_definition(), tasks or resources(), sleep=lambda seconds: None)
+    execution = runner.run(execution_input, context={"Execution": {"Id": arn}})
     return execution.status
 
 
@@ -242,3 +244,32 @@ def test_a_stored_upload_whose_event_was_lost_is_replayed_through_the_trigger(
     )
     assert run_pipeline(execution_input, execution["executionArn"]) == "SUCCEEDED"
     assert changes(alice_client, alices_album, 0)["counts"]["done"] == 1
+
+
+def test_a_photo_lambda_cannot_record_is_marked_failed_by_the_direct_dynamodb_update(
+    stack: dict[str, str], alice_client: Client, alices_album: Album
+) -> None:
+    photo_bytes = jpeg()
+    ticket = request_ticket(alice_client, alices_album, size=len(photo_bytes)).json()
+    upload = ticket["upload"]
+    assert post_form(upload["url"], upload["fields"], photo_bytes, "image/jpeg") == 204
+    event = object_created(BUCKET, upload["fields"]["key"], size=len(photo_bytes))
+    (execution,) = s3_trigger.handler(event, None)["started"]
+    photo_input = {
+        "s3Bucket": BUCKET,
+        "s3Key": upload["fields"]["key"],
+        "objectID": ticket["photoId"],
+    }
+
+    def out_of_capacity(event: Any) -> Any:
+        raise ExecutionFailed("Lambda.TooManyRequestsException", "Rate Exceeded.")
+
+    # RecordSuccess, RecordRejection and RecordFailure are one function, out of capacity throughout.
+    record = current_definition()["States"]["RecordFailure"]["Resource"]
+    tasks = {**resources(), record: out_of_capacity}
+    assert run_pipeline(photo_input, execution["executionArn"], tasks) == "FAILED"
+
+    # MarkFailedInTable's own parameters went to (moto's) DynamoDB; the web app reads the item.
+    (card,) = changes(alice_client, alices_album)["photos"]
+    assert card["status"] == "FAILED"
+    assert "Something went wrong while processing this photo" in card["html"]

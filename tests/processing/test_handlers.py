@@ -9,14 +9,11 @@ from PIL import Image
 
 from processing.handlers import (
     extract_metadata,
-    image_type_check,
     recognize,
     record_result,
     s3_trigger,
     store_image_metadata,
-    store_labels,
     thumbnails,
-    transform_metadata,
 )
 from processing.recognition.labels import Label
 from processing.rejections import ImageRejected
@@ -63,16 +60,21 @@ def test_extract_metadata_returns_json_ready_metadata(media: Path) -> None:
     assert (result["display_width"], result["display_height"]) == (480, 640)
 
 
-def test_image_type_check_accepts_the_sample_and_refuses_over_the_limits(
+def test_extract_metadata_refuses_photos_over_the_limits_before_decoding_them(
     media: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    event = sample_event("image_type_check")
-    assert image_type_check.handler(event, None) == {"accepted": True, "format": "JPEG"}
-
-    monkeypatch.setenv("PHOTOSHARE_MAX_UPLOAD_PIXELS", "10000000")
+    event = sample_event("extract_metadata")
+    upload(media, event, jpeg(orientation_card(640, 480)))
+    monkeypatch.setenv("PHOTOSHARE_MAX_UPLOAD_PIXELS", "300000")  # 640 x 480 is 307,200
     with pytest.raises(ImageRejected) as refused:
-        image_type_check.handler(event, None)
+        extract_metadata.handler(event, None)
     assert json.loads(str(refused.value))["reason"] == "too-large-pixels"
+
+    monkeypatch.setenv("PHOTOSHARE_MAX_UPLOAD_PIXELS", "400000")
+    monkeypatch.setenv("PHOTOSHARE_MAX_UPLOAD_BYTES", "100")
+    with pytest.raises(ImageRejected) as refused:
+        extract_metadata.handler(event, None)
+    assert json.loads(str(refused.value))["reason"] == "too-large-bytes"
 
 
 def test_thumbnails_are_stored_beside_the_original(media: Path) -> None:
@@ -134,6 +136,26 @@ def test_s3_trigger_decodes_url_encoded_keys(media: Path) -> None:
     assert result["started"][0]["objectID"] == "abc"
 
 
+def test_record_result_keeps_a_rejection_the_definition_shaped(media: Path) -> None:
+    """The ImageTypeCheck Choice's Default: the cause is the rejection itself, not Lambda's."""
+    photo_id = "0b5c3c4e-8a8f-4a65-9f53-2f1e6c1d2a90"
+    started(photo_id)
+    cause = json.dumps(
+        {"reason": "unsupported-format", "message": "Not a JPEG image (its format is TGA)"}
+    )
+    event = {
+        "outcome": "REJECTED",
+        "objectID": photo_id,
+        "error": {"Error": "ImageRejected", "Cause": cause},
+    }
+    record_result.handler(event, None)
+    rejected = config().result_store().get_many([photo_id])[photo_id]
+    assert (rejected.rejection_reason, rejected.message) == (
+        "unsupported-format",
+        "Not a JPEG image (its format is TGA)",
+    )
+
+
 def test_record_result_keeps_the_rejection_reason_in_plain_words(media: Path) -> None:
     started("0b5c3c4e-8a8f-4a65-9f53-2f1e6c1d2a90")
     assert record_result.handler(sample_event("record_result"), None) == {"status": "REJECTED"}
@@ -143,10 +165,9 @@ def test_record_result_keeps_the_rejection_reason_in_plain_words(media: Path) ->
     assert rejected.message == "Not a JPEG, PNG, WebP, HEIC or AVIF image (it is a GIF file)"
 
 
-def test_transform_then_store_metadata_writes_what_the_results_item_holds(media: Path) -> None:
-    shaped = transform_metadata.handler(sample_event("transform_metadata"), None)
-    # What TransformMetadata gives is what StoreImageMetadata's recorded event carries.
-    assert shaped == sample_event("store_image_metadata")["imageMetadata"]
+def test_store_metadata_writes_what_extract_metadata_returned_as_the_item_holds_it(
+    media: Path,
+) -> None:
     photo_id = sample_event("store_image_metadata")["objectID"]
     started(photo_id)
     assert store_image_metadata.handler(sample_event("store_image_metadata"), None) == {
@@ -156,9 +177,12 @@ def test_transform_then_store_metadata_writes_what_the_results_item_holds(media:
     assert item.status.value == "RUNNING"
     assert item.metadata is not None
     assert (item.metadata.display_width, item.metadata.camera_model) == (3024, "iPhone 15")
+    assert item.to_item()["geo"] == {"latitude": 38.7139, "longitude": -9.1394, "altitude": 12.5}
 
 
-def test_recognize_reads_the_stored_thumbnail_and_store_labels_keeps_them(media: Path) -> None:
+def test_recognize_reads_the_stored_thumbnail_and_record_success_keeps_them(
+    media: Path,
+) -> None:
     event = sample_event("recognize")
     started(event["objectID"])
     thumbnail = next(t for t in event["thumbnails"] if t["size"] == 1024)
@@ -169,7 +193,9 @@ def test_recognize_reads_the_stored_thumbnail_and_store_labels_keeps_them(media:
     assert json.loads(json.dumps(result)) == result
     assert all(Label.from_item(label).recognizer == "local" for label in result["labels"])
 
-    stored = store_labels.handler(sample_event("store_labels"), None)
-    assert stored == {"labelCount": 1}
+    stored = record_result.handler(sample_event("record_result_success"), None)
+    assert stored == {"status": "SUCCEEDED", "labelCount": 1}
     item = config().result_store().get_many([event["objectID"]])[event["objectID"]]
+    assert item.status.value == "SUCCEEDED"
     assert [label.name for label in item.labels] == ["Dog"]
+    assert [t.size for t in item.thumbnails] == [250, 1024]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from processing.handlers import store_labels
+from processing.handlers import record_result
 from processing.keys import UploadKey
 from processing.local.bucket import KeyAlreadyStored
 from processing.local.pipeline import DEFINITION, load_definition, run_execution
@@ -61,11 +61,9 @@ def test_a_photo_goes_from_notification_to_a_succeeded_item(pipeline: PipelineCo
     assert [(e["state"], e["status"], e["branch"]) for e in execution.history] == [
         ("ExtractImageMetadata", "SUCCEEDED", ""),
         ("ImageTypeCheck", "SUCCEEDED", ""),
-        ("TransformMetadata", "SUCCEEDED", ""),
         ("StoreImageMetadata", "SUCCEEDED", ""),
         ("Thumbnails", "SUCCEEDED", ""),
         ("Recognize", "SUCCEEDED", ""),
-        ("StoreLabels", "SUCCEEDED", ""),
         ("RecordSuccess", "SUCCEEDED", ""),
     ]
     recognize = next(e for e in execution.history if e["state"] == "Recognize")
@@ -132,9 +130,11 @@ def test_keys_outside_the_upload_layout_start_nothing(pipeline: PipelineConfig) 
 
 def test_editing_the_definition_changes_what_runs(pipeline: PipelineConfig, tmp_path: Path) -> None:
     definition = json.loads(DEFINITION.read_text())
-    # Skip thumbnails: metadata goes straight to RecordSuccess, with no thumbnails to record.
+    # Skip thumbnails and recognition: metadata goes straight to RecordSuccess, with no
+    # thumbnails or labels to record.
     definition["States"]["StoreImageMetadata"]["Next"] = "RecordSuccess"
     definition["States"]["RecordSuccess"]["Parameters"].pop("thumbnails.$")
+    definition["States"]["RecordSuccess"]["Parameters"].pop("labels.$")
     edited = tmp_path / "edited.asl.json"
     edited.write_text(json.dumps(definition))
 
@@ -166,13 +166,16 @@ def test_recognition_that_cannot_run_fails_the_photo_with_the_reason(
     assert "make models" in (item.cause or "")
 
 
-def test_labels_stored_by_the_branch_survive_the_final_write(pipeline: PipelineConfig) -> None:
+def test_record_success_writes_the_labels_with_the_final_state(pipeline: PipelineConfig) -> None:
     key = upload(pipeline, jpeg())
     pipeline.result_store().record_start(key.photo_id, "arn:local:test")
     dog = Label("Dog", 88.0, "local", "nanodet-g/test", parents=("Pet", "Mammal", "Animal"))
-    store_labels.handler({"objectID": key.photo_id, "labels": [dog.to_item()]})
-    pipeline.result_store().record_final(ResultItem(key.photo_id, Status.SUCCEEDED))
-    assert list(result(pipeline, key).labels) == [dog]
+    recorded = record_result.handler(
+        {"outcome": "SUCCEEDED", "objectID": key.photo_id, "labels": [dog.to_item()]}
+    )
+    assert recorded == {"status": "SUCCEEDED", "labelCount": 1}
+    item = result(pipeline, key)
+    assert (item.status, list(item.labels)) == (Status.SUCCEEDED, [dog])
 
 
 def test_of_two_concurrent_puts_of_one_key_exactly_one_stores_and_announces(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import random
 from typing import Any
 
 import pytest
@@ -274,3 +276,92 @@ def test_fail_with_a_fixed_error_and_wait() -> None:
     execution = run(definition, {}, sleeps=sleeps)
     assert sleeps == [3.0]
     assert (execution.status, execution.error, execution.cause) == ("FAILED", "Nope", "because")
+
+
+def flaky_until(successes_after: int) -> Any:
+    calls = []
+
+    def task(event: Any) -> str:
+        calls.append(event)
+        if len(calls) <= successes_after:
+            raise Flaky("busy")
+        return "done"
+
+    return task
+
+
+def test_full_jitter_waits_a_seeded_uniform_share_of_the_capped_backoff() -> None:
+    retrier = {
+        "ErrorEquals": ["Flaky"],
+        "IntervalSeconds": 1,
+        "BackoffRate": 2,
+        "MaxAttempts": 10,
+        "MaxDelaySeconds": 60,
+        "JitterStrategy": "FULL",
+    }
+    definition = machine({"T": {"Type": "Task", "Resource": "fn", "Retry": [retrier], "End": True}})
+    sleeps: list[float] = []
+    runner = Runner(
+        definition, {"fn": flaky_until(8)}, sleep=sleeps.append, jitter=random.Random(12)
+    )
+    execution = runner.run({})
+
+    assert execution.status == "SUCCEEDED"
+    assert execution.history[0].attempts == 9
+    ceilings = [1, 2, 4, 8, 16, 32, 60, 60]  # doubling, capped by MaxDelaySeconds
+    expected = random.Random(12)
+    assert sleeps == [expected.uniform(0, ceiling) for ceiling in ceilings]
+    assert all(0 <= wait <= ceiling for wait, ceiling in zip(sleeps, ceilings, strict=True))
+    assert sleeps != ceilings
+
+
+def test_intrinsic_functions_fill_parameters() -> None:
+    definition = machine(
+        {
+            "Shape": {
+                "Type": "Pass",
+                "Parameters": {
+                    "cause.$": (
+                        'States.Format(\'\\{"format": "{}", "pixels": {}\\}\', '
+                        "$.format, $.size.pixels)"
+                    ),
+                    "text.$": "States.JsonToString($.size)",
+                    "back.$": "States.StringToJson(States.JsonToString($.size))",
+                    "quoted.$": "States.Format('it\\'s {} at {}', $.format, $$.Execution.Name)",
+                },
+                "End": True,
+            }
+        }
+    )
+    execution = Runner(definition, {}).run(
+        {"format": "TGA", "size": {"pixels": 12}}, context={"Execution": {"Name": "ex-1"}}
+    )
+    assert execution.output == {
+        "cause": '{"format": "TGA", "pixels": 12}',
+        "text": '{"pixels":12}',
+        "back": {"pixels": 12},
+        "quoted": "it's TGA at ex-1",
+    }
+    assert json.loads(execution.output["cause"]) == {"format": "TGA", "pixels": 12}
+
+
+def test_a_bad_intrinsic_is_a_runtime_error() -> None:
+    definition = machine(
+        {
+            "Shape": {
+                "Type": "Pass",
+                "Parameters": {"x.$": "States.Format('{} and {}', $.a)"},
+                "End": True,
+            }
+        }
+    )
+    execution = Runner(definition, {}).run({"a": 1})
+    assert (execution.status, execution.error) == ("FAILED", "States.Runtime")
+
+
+def test_the_context_tells_a_state_when_it_was_entered() -> None:
+    definition = machine(
+        {"When": {"Type": "Pass", "Parameters": {"at.$": "$$.State.EnteredTime"}, "End": True}}
+    )
+    execution = Runner(definition, {}, clock=lambda: 1767225600.25).run({})
+    assert execution.output == {"at": "2026-01-01T00:00:00.250Z"}
