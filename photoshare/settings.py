@@ -154,10 +154,9 @@ def _database_url() -> str:
         host = env.str("PHOTOSHARE_DB_HOST")
         port = env.int("PHOTOSHARE_DB_PORT", 5432, minimum=1)
         name = env.str("PHOTOSHARE_DB_NAME", "photoshare")
-        return (
-            f"postgres://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/"
-            + quote(name, safe="")
-        )
+        # A host is a name or a socket folder (/run/postgresql), quoted like the rest.
+        parts = [quote(part, safe="") for part in (user, password, host, name)]
+        return "postgres://{}:{}@{}:{port}/{}".format(*parts, port=port)
     return env.str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'photoshare.sqlite3'}")
 
 

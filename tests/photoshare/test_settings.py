@@ -199,6 +199,22 @@ def test_postgresql_from_parts_quotes_a_generated_password(tmp_path: Path) -> No
     assert (database["USER"], database["PASSWORD"]) == ("photoshare", "p@ss:w/rd#?%x")
 
 
+def test_postgresql_from_parts_may_name_a_socket_folder(tmp_path: Path) -> None:
+    parts = {
+        "PHOTOSHARE_DB_HOST": "/run/postgresql",
+        "PHOTOSHARE_DB_PORT": "5433",
+        "PHOTOSHARE_DB_NAME": "photos",
+        "PHOTOSHARE_DB_USER": "photoshare",
+        "PHOTOSHARE_DB_PASSWORD": "secret",
+    }
+    database = database_settings(parts, tmp_path)
+    assert (database["HOST"], database["PORT"], database["NAME"]) == (
+        "/run/postgresql",
+        5433,
+        "photos",
+    )
+
+
 def test_postgresql_parts_and_a_database_url_together_are_refused(tmp_path: Path) -> None:
     env = {
         "PHOTOSHARE_DB_HOST": "db.internal",
