@@ -16,7 +16,7 @@ CHROMIUM ?= /usr/bin/chromium
 # meet the app's.
 CHECKOV_VENV ?= $(TOOLS)/checkov
 
-.PHONY: help setup models accuracy bench-recognition run test test-postgres test-aws test-browser lint format lock chromium bench bench-pipeline bench-import conformance lambda deploy clean
+.PHONY: help setup models accuracy bench-recognition run test test-postgres test-aws test-browser lint format lock chromium bench bench-pipeline bench-import conformance lambda deploy deploy-web clean
 
 help:  ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -103,8 +103,20 @@ bench-import: $(VENV)/.synced-bench models  ## Import 2,000 files through the pa
 lambda: | $(UV)  ## Build the Lambda artifact (arm64, Python 3.12) into build/, no Docker needed
 	scripts/build-lambda
 
-deploy: lambda  ## Deploy the stack with your AWS credentials (see docs/deploy.md)
-	sam deploy --template-file infra/template.yaml --guided
+# SAM asks its questions only the first time and saves the answers in samconfig.toml beside the
+# template (infra/, where SAM looks for it): the pipeline under [default], the web tier under [web].
+# Later deploys reuse them without asking. The file is yours, not the repository's (.gitignore).
+SAMCONFIG := infra/samconfig.toml
+
+deploy: lambda  ## Deploy the pipeline stack with your AWS credentials (see docs/deploy.md)
+	if grep -qs '^\[default\.deploy' $(SAMCONFIG); then \
+	  sam deploy --template-file infra/template.yaml; \
+	else sam deploy --template-file infra/template.yaml --guided; fi
+
+deploy-web:  ## Deploy the web tier's stack (App Runner, RDS; see docs/deploy.md)
+	if grep -qs '^\[web\.deploy' $(SAMCONFIG); then \
+	  sam deploy --template-file infra/web.yaml --config-env web; \
+	else sam deploy --template-file infra/web.yaml --config-env web --guided; fi
 
 conformance: setup  ## Check the pipeline against the real photos in ../shared/corpus
 	$(PY) -m processing.conformance ../shared/corpus

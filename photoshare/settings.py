@@ -11,6 +11,7 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -137,9 +138,31 @@ TEMPLATES = [
 
 # --- Database ------------------------------------------------------------------------------------
 
+
+def _database_url() -> str:
+    """DATABASE_URL, or one composed from PHOTOSHARE_DB_* parts, or SQLite under var/.
+
+    The parts exist for hosts that hand over credentials one value at a time: App Runner passes
+    the user name and password of RDS's own secret (a JSON document) as two variables
+    (infra/web.yaml). Joining them here quotes each part, because the password RDS generates may
+    hold characters that mean something in a URL.
+    """
+    if env.is_set("PHOTOSHARE_DB_HOST"):
+        if env.is_set("DATABASE_URL"):
+            raise ImproperlyConfigured("Set DATABASE_URL or PHOTOSHARE_DB_HOST, not both.")
+        user, password = env.str("PHOTOSHARE_DB_USER"), env.str("PHOTOSHARE_DB_PASSWORD")
+        host = env.str("PHOTOSHARE_DB_HOST")
+        port = env.int("PHOTOSHARE_DB_PORT", 5432, minimum=1)
+        name = env.str("PHOTOSHARE_DB_NAME", "photoshare")
+        # A host is a name or a socket folder (/run/postgresql), quoted like the rest.
+        parts = [quote(part, safe="") for part in (user, password, host, name)]
+        return "postgres://{}:{}@{}:{port}/{}".format(*parts, port=port)
+    return env.str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'photoshare.sqlite3'}")
+
+
 DATABASES = {
     "default": dj_database_url.parse(
-        env.str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'photoshare.sqlite3'}"),
+        _database_url(),
         conn_max_age=env.int("PHOTOSHARE_DB_CONN_MAX_AGE", 60, minimum=0),
         conn_health_checks=True,
     )

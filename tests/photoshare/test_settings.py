@@ -180,3 +180,55 @@ def test_sqlite_by_default_in_the_var_folder_with_its_own_test_file(tmp_path: Pa
     assert database["NAME"] == str(tmp_path / "photoshare.sqlite3")
     assert database["CONN_MAX_AGE"] == 0
     assert database["TEST"]["NAME"].endswith(".sqlite3")
+
+
+def test_postgresql_from_parts_quotes_a_generated_password(tmp_path: Path) -> None:
+    # What App Runner passes from RDS's managed secret: the password may hold URL delimiters.
+    parts = {
+        "PHOTOSHARE_DB_HOST": "photoshare.abc123.eu-west-1.rds.amazonaws.com",
+        "PHOTOSHARE_DB_USER": "photoshare",
+        "PHOTOSHARE_DB_PASSWORD": "p@ss:w/rd#?%x",
+    }
+    database = database_settings(parts, tmp_path)
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert (database["HOST"], database["PORT"], database["NAME"]) == (
+        "photoshare.abc123.eu-west-1.rds.amazonaws.com",
+        5432,
+        "photoshare",
+    )
+    assert (database["USER"], database["PASSWORD"]) == ("photoshare", "p@ss:w/rd#?%x")
+
+
+def test_postgresql_from_parts_may_name_a_socket_folder(tmp_path: Path) -> None:
+    parts = {
+        "PHOTOSHARE_DB_HOST": "/run/postgresql",
+        "PHOTOSHARE_DB_PORT": "5433",
+        "PHOTOSHARE_DB_NAME": "photos",
+        "PHOTOSHARE_DB_USER": "photoshare",
+        "PHOTOSHARE_DB_PASSWORD": "secret",
+    }
+    database = database_settings(parts, tmp_path)
+    assert (database["HOST"], database["PORT"], database["NAME"]) == (
+        "/run/postgresql",
+        5433,
+        "photos",
+    )
+
+
+def test_postgresql_parts_and_a_database_url_together_are_refused(tmp_path: Path) -> None:
+    env = {
+        "PHOTOSHARE_DB_HOST": "db.internal",
+        "PHOTOSHARE_DB_USER": "photoshare",
+        "PHOTOSHARE_DB_PASSWORD": "secret",
+        "DATABASE_URL": "postgres://other@db.internal/photoshare",
+    }
+    result = run_manage("check", env=env, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "Set DATABASE_URL or PHOTOSHARE_DB_HOST, not both." in result.stderr
+
+
+def test_postgresql_parts_without_a_password_name_the_missing_variable(tmp_path: Path) -> None:
+    env = {"PHOTOSHARE_DB_HOST": "db.internal", "PHOTOSHARE_DB_USER": "photoshare"}
+    result = run_manage("check", env=env, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "PHOTOSHARE_DB_PASSWORD must be set." in result.stderr
