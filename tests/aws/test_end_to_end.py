@@ -16,7 +16,6 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -34,15 +33,14 @@ from processing.local.s3_events import object_created
 from processing.statemachine.runner import ExecutionFailed, Runner
 from tests.albums.photo_helpers import changes
 from tests.albums.photo_helpers import ticket as request_ticket
-from tests.processing.aws.conftest import RESULTS_TABLE
+from tests.infra.cfn import create_photo_bucket, create_results_table, state_machine_definition
 from tests.processing.exif_fixtures import LISBON_GPS
 from tests.processing.images import exif_block, jpeg, orientation_card, stored_for
 
 pytestmark = [pytest.mark.aws, pytest.mark.django_db]
 REGION = "eu-west-1"
 BUCKET = "photoshare-e2e"
-TABLE = RESULTS_TABLE["TableName"]
-DEFINITION = Path(__file__).resolve().parents[2] / "infra/statemachine/photo_pipeline.asl.json"
+TABLE = "ImageMetadata"
 
 
 @pytest.fixture
@@ -66,15 +64,17 @@ def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 @pytest.fixture
 def stack(moto_server: str, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """What `sam deploy` would create, created in moto; both halves configured for aws mode."""
-    s3 = boto3.client("s3", region_name=REGION, endpoint_url=moto_server)
-    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-    boto3.client("dynamodb", region_name=REGION, endpoint_url=moto_server).create_table(
-        **RESULTS_TABLE
+    # Built from infra/template.yaml's own properties (keys, indexes, versioning), not copies.
+    create_photo_bucket(
+        boto3.client("s3", region_name=REGION, endpoint_url=moto_server), BUCKET, REGION
+    )
+    create_results_table(
+        boto3.client("dynamodb", region_name=REGION, endpoint_url=moto_server), TABLE
     )
     machine = boto3.client("stepfunctions", region_name=REGION, endpoint_url=moto_server)
     arn = machine.create_state_machine(
         name="PhotoPipeline",
-        definition=DEFINITION.read_text(),
+        definition=state_machine_definition(),
         roleArn="arn:aws:iam::123456789012:role/photoshare",
     )["stateMachineArn"]
     values = {

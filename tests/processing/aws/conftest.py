@@ -6,35 +6,14 @@ import pytest
 from moto import mock_aws
 
 from processing.adapters.aws_s3 import s3_client
+from tests.infra.cfn import results_table
 
 REGION = "eu-west-1"
 BUCKET = "photoshare-test"
 TABLE = "ImageMetadata"
-# The results table as infra/template.yaml declares it: keyed by photo, with the sparse `Running`
-# index the sweeper pages through (processing.sweeper).
-RESULTS_TABLE: dict[str, Any] = {
-    "TableName": TABLE,
-    "KeySchema": [{"AttributeName": "photoId", "KeyType": "HASH"}],
-    "AttributeDefinitions": [
-        {"AttributeName": "photoId", "AttributeType": "S"},
-        {"AttributeName": "running", "AttributeType": "S"},
-        {"AttributeName": "startedAt", "AttributeType": "S"},
-    ],
-    "GlobalSecondaryIndexes": [
-        {
-            "IndexName": "Running",
-            "KeySchema": [
-                {"AttributeName": "running", "KeyType": "HASH"},
-                {"AttributeName": "startedAt", "KeyType": "RANGE"},
-            ],
-            "Projection": {
-                "ProjectionType": "INCLUDE",
-                "NonKeyAttributes": ["executionArn", "originalKey"],
-            },
-        }
-    ],
-    "BillingMode": "PAY_PER_REQUEST",
-}
+# The results table exactly as infra/template.yaml declares it (keys, the sweeper's sparse
+# `Running` index): tests never run against a table shaped differently from the deployed one.
+RESULTS_TABLE: dict[str, Any] = results_table(TABLE)
 
 
 @pytest.fixture
