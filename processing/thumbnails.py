@@ -29,7 +29,7 @@ import pi_heif
 import pyspng
 from PIL import Image
 
-from processing import jpeg_dc, png_strips
+from processing import defaults, jpeg_dc, png_strips
 from processing.color import to_srgb
 from processing.containers import ImageHeader
 from processing.metadata import metadata_from_header, read_header
@@ -38,8 +38,8 @@ from processing.validation import DEFAULT_MAX_PIXELS, Limits, validate_image
 
 _log = logging.getLogger(__name__)
 
-DEFAULT_SIZES = (250, 1024)
-DEFAULT_QUALITY = 85
+DEFAULT_SIZES = defaults.THUMBNAIL_SIZES
+DEFAULT_QUALITY = defaults.THUMBNAIL_QUALITY
 
 # Pillow refuses images over twice this and warns over it; the warning is made an error below, so
 # Pillow's own guard matches ours even if a header lied. Never None.

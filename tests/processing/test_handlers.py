@@ -21,6 +21,7 @@ from processing.handlers import (
 from processing.recognition.labels import Label
 from processing.rejections import ImageRejected
 from processing.runtime import config
+from tests.conftest import UsePipeline
 from tests.processing.images import exif_block, jpeg, orientation_card
 
 EVENTS = Path(__file__).resolve().parents[2] / "infra" / "events"
@@ -31,9 +32,8 @@ def sample_event(name: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def media(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PHOTOSHARE_BACKEND", "local")
-    monkeypatch.setenv("PHOTOSHARE_VAR_DIR", str(tmp_path))
+def media(tmp_path: Path, use_pipeline: UsePipeline) -> Path:
+    use_pipeline(PHOTOSHARE_BACKEND="local", PHOTOSHARE_VAR_DIR=str(tmp_path))
     return tmp_path / "media"
 
 
@@ -64,12 +64,12 @@ def test_extract_metadata_returns_json_ready_metadata(media: Path) -> None:
 
 
 def test_image_type_check_accepts_the_sample_and_refuses_over_the_limits(
-    media: Path, monkeypatch: pytest.MonkeyPatch
+    media: Path, use_pipeline: UsePipeline
 ) -> None:
     event = sample_event("image_type_check")
     assert image_type_check.handler(event, None) == {"accepted": True, "format": "JPEG"}
 
-    monkeypatch.setenv("PHOTOSHARE_MAX_UPLOAD_PIXELS", "10000000")
+    use_pipeline(PHOTOSHARE_MAX_UPLOAD_PIXELS="10000000")
     with pytest.raises(ImageRejected) as refused:
         image_type_check.handler(event, None)
     assert json.loads(str(refused.value))["reason"] == "too-large-pixels"
