@@ -8,8 +8,9 @@ mode, in aws mode. Handlers that read an original get a real small JPEG (640 x 4
 is measured ``--repeat`` times (a new subprocess each time); the table gives medians.
 
 ``--root DIR`` measures another checkout's code (e.g. a `git worktree` of main) with this script:
-the probe runs there with that directory first on sys.path, so a before/after comparison runs the
-same events against both.
+the probe runs there with that directory first on sys.path; ``--compare DIR`` adds another
+checkout, and the two take turns run by run, so a before/after comparison runs the same events
+under the same load.
 """
 
 from __future__ import annotations
@@ -185,32 +186,40 @@ def probe(
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
-def measure(root: Path, repeat: int) -> list[dict[str, Any]]:
+def measure(roots: list[Path], repeat: int) -> dict[Path, list[dict[str, Any]]]:
+    """Rows per checkout. The checkouts take turns, run by run, so a comparison sees the same
+    load on this shared machine (it moves timings by 2x within minutes)."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
         host, port = server.get_host_and_port()
         stack = Stack(f"http://{host}:{port}")
-        rows = []
-        for handler in handlers(root):
-            runs = [
-                probe(root, handler, stack.event(handler), stack.environment())
-                for _ in range(repeat)
-            ]
-            errors = {run["error"] for run in runs if run["error"]}
-            rows.append(
-                {
-                    "handler": handler,
-                    "import_ms": statistics.median(run["import_ms"] for run in runs),
-                    "call_ms": statistics.median(run["call_ms"] for run in runs),
-                    "heavy": runs[-1]["heavy"],
-                    "errors": sorted(errors),
-                }
-            )
+        rows: dict[Path, list[dict[str, Any]]] = {root: [] for root in roots}
+        names = sorted({name for root in roots for name in handlers(root)})
+        for handler in names:
+            runs: dict[Path, list[dict[str, Any]]] = {root: [] for root in roots}
+            for _ in range(repeat):
+                for root in roots:
+                    if handler in handlers(root):
+                        event = stack.event(handler)
+                        runs[root].append(probe(root, handler, event, stack.environment()))
+            for root, done in runs.items():
+                if done:
+                    rows[root].append(summary(handler, done))
         return rows
     finally:
         server.stop()
+
+
+def summary(handler: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "handler": handler,
+        "import_ms": statistics.median(run["import_ms"] for run in runs),
+        "call_ms": statistics.median(run["call_ms"] for run in runs),
+        "heavy": runs[-1]["heavy"],
+        "errors": sorted({run["error"] for run in runs if run["error"]}),
+    }
 
 
 def table(rows: list[dict[str, Any]], repeat: int) -> str:
@@ -233,11 +242,17 @@ def table(rows: list[dict[str, Any]], repeat: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=ROOT, help="checkout whose handlers to run")
+    parser.add_argument(
+        "--compare", type=Path, action="append", default=[], help="another checkout, in turns"
+    )
     parser.add_argument("--repeat", type=int, default=5, help="fresh interpreters per handler")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = parser.parse_args()
-    rows = measure(args.root.resolve(), args.repeat)
-    print(json.dumps(rows, indent=2) if args.json else table(rows, args.repeat))
+    roots = [path.resolve() for path in [*args.compare, args.root]]
+    measured = measure(roots, args.repeat)
+    for root, rows in measured.items():
+        print(f"\n{root}\n")
+        print(json.dumps(rows, indent=2) if args.json else table(rows, args.repeat))
     print(
         f"\n{os.cpu_count()} cores; Python {sys.version.split()[0]}; "
         f"{args.repeat} runs each, medians."
