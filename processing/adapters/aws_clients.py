@@ -14,14 +14,14 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-RETRIES = {"mode": "standard", "max_attempts": 3}
+RETRIES: dict[str, Any] = {"mode": "standard", "max_attempts": 3}
 CONNECT_TIMEOUT_SECONDS = 5
 READ_TIMEOUT_SECONDS = 30
 
 
 def client_config(**options: Any) -> Config:
     return Config(
-        retries=RETRIES,  # type: ignore[arg-type]
+        retries=RETRIES,
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         read_timeout=READ_TIMEOUT_SECONDS,
         **options,
