@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from processing import defaults
 from processing.recognition.models.manifest import default_models_dir
@@ -199,26 +199,54 @@ class PipelineConfig:
 
 # -- Adapters, built once per process and configuration, importing only what they use --------
 
-_building = threading.Lock()  # the web app's threads may ask for the first client together
+# The web app's threads may ask for the first client together; one of them builds it. Re-entrant:
+# building a store builds its client.
+_building = threading.RLock()
+_Built = TypeVar("_Built")
+_BuiltCo = TypeVar("_BuiltCo", covariant=True)
 
 
-@cache
+class _BuiltOnce(Protocol[_BuiltCo]):
+    def __call__(self, *arguments: Any) -> _BuiltCo: ...
+
+    def cache_clear(self) -> None: ...
+
+
+def _built_once(build: Callable[..., _Built]) -> _BuiltOnce[_Built]:
+    """A cache by arguments whose misses are built under one lock, so a process never makes two
+    of anything; a hit takes no lock."""
+    built: dict[tuple[Any, ...], _Built] = {}
+
+    @wraps(build)
+    def once(*arguments: Any) -> _Built:
+        try:
+            return built[arguments]
+        except KeyError:
+            pass
+        with _building:
+            if arguments not in built:
+                built[arguments] = build(*arguments)
+            return built[arguments]
+
+    once.cache_clear = built.clear  # type: ignore[attr-defined]
+    return once  # type: ignore[return-value]
+
+
+@_built_once
 def _s3_client(region: str, endpoint_url: str | None) -> Any:
     from processing.adapters.aws_s3 import s3_client
 
-    with _building:
-        return s3_client(region, endpoint_url)
+    return s3_client(region, endpoint_url)
 
 
-@cache
+@_built_once
 def _aws_client(service: str, region: str, endpoint_url: str | None) -> Any:
     from processing.adapters.aws_clients import aws_client
 
-    with _building:
-        return aws_client(service, region, endpoint_url)
+    return aws_client(service, region, endpoint_url)
 
 
-@cache
+@_built_once
 def _blob_store(config: PipelineConfig) -> BlobStore:
     if config.backend == "aws":
         from processing.adapters.aws_s3 import S3BlobStore
@@ -229,7 +257,7 @@ def _blob_store(config: PipelineConfig) -> BlobStore:
     return LocalBlobStore(config.var_dir / "media")
 
 
-@cache
+@_built_once
 def _result_store(config: PipelineConfig) -> ResultStore:
     if config.backend == "aws":
         from processing.adapters.aws_dynamodb import DynamoResultStore
@@ -240,7 +268,7 @@ def _result_store(config: PipelineConfig) -> ResultStore:
     return LocalResultStore(config.local_database())
 
 
-@cache
+@_built_once
 def _execution_starter(config: PipelineConfig) -> ExecutionStarter:
     if config.backend == "aws":
         if not config.state_machine_arn:
@@ -253,7 +281,7 @@ def _execution_starter(config: PipelineConfig) -> ExecutionStarter:
     return LocalExecutions(config.local_database())
 
 
-@cache
+@_built_once
 def _recognizer(config: PipelineConfig) -> Recognizer:
     if config.recognizer_name == "rekognition":
         from processing.adapters.aws_rekognition import RekognitionRecognizer
@@ -269,7 +297,7 @@ def _recognizer(config: PipelineConfig) -> Recognizer:
     return local_recognizer(config.models_dir, max_labels=config.max_labels)
 
 
-@cache
+@_built_once
 def _s3_upload_signer(config: PipelineConfig) -> S3UploadSigner:
     from processing.adapters.aws_s3 import S3UploadSigner
 
