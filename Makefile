@@ -16,7 +16,7 @@ CHROMIUM ?= /usr/bin/chromium
 # meet the app's.
 CHECKOV_VENV ?= $(TOOLS)/checkov
 
-.PHONY: help setup models accuracy bench-recognition run test test-postgres test-aws test-browser lint format lock chromium bench bench-pipeline bench-import conformance lambda deploy deploy-web clean
+.PHONY: help setup models accuracy bench-recognition run test test-postgres test-aws test-browser lint format lock chromium bench bench-pipeline bench-import bench-cold conformance lambda deploy deploy-web clean
 
 help:  ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -99,6 +99,10 @@ bench-pipeline: $(VENV)/.synced-bench models  ## Throughput and latency of the w
 
 bench-import: $(VENV)/.synced-bench models  ## Import 2,000 files through the page's HTTP mechanism (ARGS=--kill-workers)
 	PYTHONPATH=. $(PY) bench/import_photos.py $(ARGS)
+
+bench-cold: setup  ## Each Lambda handler's cold import and first call (against moto), and the cost of 100 thumbnail URLs
+	PYTHONPATH=. $(PY) bench/cold_start.py $(ARGS)
+	PYTHONPATH=. $(PY) bench/presigned_urls.py
 
 lambda: | $(UV)  ## Build the Lambda artifact (arm64, Python 3.12) into build/, no Docker needed
 	scripts/build-lambda

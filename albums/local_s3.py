@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import mimetypes
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -21,9 +20,11 @@ from django.views.decorators.http import require_http_methods
 
 from albums.pipeline import (
     DISPOSITION_PARAMETER,
+    THUMBNAIL_CACHE_CONTROL,
     BlobNotFound,
     KeyAlreadyStored,
     UploadRefused,
+    is_thumbnail_key,
     local_upload_signer,
     pipeline_config,
 )
@@ -38,7 +39,8 @@ def _s3_error(status: int, code: str, message: str) -> HttpResponse:
 
 
 def _local_only(bucket: str) -> None:
-    if settings.PHOTOSHARE_BACKEND != "local" or bucket != settings.PHOTOSHARE_BUCKET:
+    pipeline = pipeline_config()
+    if pipeline.backend != "local" or bucket != pipeline.bucket:
         raise Http404("No such bucket")
 
 
@@ -50,7 +52,7 @@ def upload(request: HttpRequest, bucket: str) -> HttpResponse:
     # Like S3, refuse a body no ticket could allow before reading it (the form's other fields
     # take a few kB at most).
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    if declared > settings.PHOTOSHARE_MAX_UPLOAD_BYTES + _FORM_OVERHEAD:
+    if declared > pipeline_config().limits.max_bytes + _FORM_OVERHEAD:
         return _s3_error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum size.")
     # S3 takes one file, in the field named "file": a second file, or a file under another name,
     # is refused whole.
@@ -111,7 +113,11 @@ def download(request: HttpRequest, bucket: str, key: str) -> HttpResponseBase:
         return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
     content_type = _content_type(key)
     response = FileResponse(handle, content_type=content_type)
-    response["Cache-Control"] = "private, max-age=3600"
+    # A thumbnail's key is never reused (S3 serves the same header, stored with the object by
+    # the Thumbnails step); anything else may be replaced or purged.
+    response["Cache-Control"] = (
+        THUMBNAIL_CACHE_CONTROL if is_thumbnail_key(key) else "private, max-age=3600"
+    )
     response["X-Content-Type-Options"] = "nosniff"
     if disposition:
         response["Content-Disposition"] = disposition

@@ -269,7 +269,7 @@ def photo_execution(request: AuthenticatedRequest, photo_id: UUID) -> HttpRespon
     """The local counterpart of the Step Functions console for this photo's execution."""
     photo = _get_photo_for_user(request, photo_id)
     refresh_photos([photo])
-    if not photo.execution_arn or settings.PHOTOSHARE_BACKEND != "local":
+    if not photo.execution_arn or pipeline_config().backend != "local":
         raise Http404("No local execution for this photo")
     execution = pipeline_config().local_executions().get(photo.execution_arn)
     if execution is None:

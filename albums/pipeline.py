@@ -7,11 +7,12 @@ Nothing else in albums/ imports processing (tests/test_boundaries.py checks it),
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Protocol
 
 from django.conf import settings
 
-from processing.adapters.aws_s3 import S3UploadSigner, bucket_origin, s3_client
+from processing.adapters.aws_s3 import bucket_origin
 from processing.adapters.local_uploads import (
     DISPOSITION_PARAMETER,
     LocalUploadSigner,
@@ -19,7 +20,7 @@ from processing.adapters.local_uploads import (
 )
 from processing.formats import SUPPORTED_IN_WORDS
 from processing.handlers import s3_trigger
-from processing.keys import UploadKey
+from processing.keys import THUMBNAIL_CACHE_CONTROL, UploadKey, is_thumbnail_key
 from processing.local.bucket import KeyAlreadyStored
 from processing.local.s3_events import object_created
 from processing.ports import BlobNotFound
@@ -27,11 +28,11 @@ from processing.recognition.labels import Label
 from processing.redaction import LocationNotRemovable, redact_gps
 from processing.results import ResultItem, Status
 from processing.runtime import PipelineConfig
-from processing.validation import Limits
 
 __all__ = [
     "DISPOSITION_PARAMETER",
     "SUPPORTED_IN_WORDS",
+    "THUMBNAIL_CACHE_CONTROL",
     "BlobNotFound",
     "KeyAlreadyStored",
     "Label",
@@ -41,6 +42,7 @@ __all__ = [
     "UploadKey",
     "UploadRefused",
     "announce_upload",
+    "is_thumbnail_key",
     "local_upload_signer",
     "pipeline_config",
     "redact_gps",
@@ -60,20 +62,12 @@ class UploadSigner(Protocol):
 
 
 def pipeline_config() -> PipelineConfig:
-    # Built on each call (it is cheap) so tests that change settings see their own var/ folder.
-    return PipelineConfig(
-        backend=settings.PHOTOSHARE_BACKEND,
-        var_dir=settings.VAR_DIR,
-        limits=Limits(
-            max_pixels=settings.PHOTOSHARE_MAX_UPLOAD_PIXELS,
-            max_bytes=settings.PHOTOSHARE_MAX_UPLOAD_BYTES,
-        ),
-        bucket=settings.PHOTOSHARE_BUCKET,
-        aws_region=settings.PHOTOSHARE_AWS_REGION,
-        results_table=settings.PHOTOSHARE_RESULTS_TABLE,
-        state_machine_arn=settings.PHOTOSHARE_STATE_MACHINE_ARN,
-        aws_endpoint_url=settings.PHOTOSHARE_AWS_ENDPOINT_URL,
-    )
+    """The pipeline's configuration, read from the environment once, by the pipeline's own
+    reader, when the settings load (``settings.PHOTOSHARE_PIPELINE``). Tests change it in one
+    place: the ``use_pipeline`` fixture (tests/conftest.py) replaces that setting and the
+    handlers' configuration together."""
+    config: PipelineConfig = settings.PHOTOSHARE_PIPELINE
+    return config
 
 
 def announce_upload(key: str, size: int) -> None:
@@ -91,31 +85,31 @@ def announce_upload(key: str, size: int) -> None:
 
 
 def upload_signer() -> UploadSigner:
-    """Presigned POST tickets and GET URLs: S3's own in aws mode, their local twins otherwise."""
-    if settings.PHOTOSHARE_BACKEND == "aws":
-        client = s3_client(settings.PHOTOSHARE_AWS_REGION, settings.PHOTOSHARE_AWS_ENDPOINT_URL)
-        return S3UploadSigner(client, settings.PHOTOSHARE_BUCKET)
+    """Presigned POST tickets and GET URLs: S3's own in aws mode, their local twins otherwise.
+    One per process and configuration (in aws mode one S3 client), so a page of thumbnails
+    makes no client and gets the URLs it got last time (see S3UploadSigner)."""
+    config = pipeline_config()
+    if config.backend == "aws":
+        return config.s3_upload_signer()
     return local_upload_signer()
 
 
 def storage_origin() -> str | None:
     """Where the browser sends uploads and loads thumbnails from, when that is not this site:
     the bucket's origin in aws mode; None locally, where /local-s3/ is the site itself."""
-    if settings.PHOTOSHARE_BACKEND != "aws":
+    config = pipeline_config()
+    if config.backend != "aws":
         return None
-    return bucket_origin(
-        settings.PHOTOSHARE_BUCKET,
-        settings.PHOTOSHARE_AWS_REGION,
-        settings.PHOTOSHARE_AWS_ENDPOINT_URL,
-    )
+    return bucket_origin(config.bucket, config.aws_region, config.aws_endpoint_url)
 
 
 def local_upload_signer() -> LocalUploadSigner:
-    prefix = f"{settings.PHOTOSHARE_LOCAL_S3_PREFIX}{settings.PHOTOSHARE_BUCKET}/"
-    return LocalUploadSigner(
-        # A key of its own, derived from the secret key, so tickets cannot be forged elsewhere.
-        secret=f"photoshare-local-s3:{settings.SECRET_KEY}",
-        bucket=settings.PHOTOSHARE_BUCKET,
-        upload_url=prefix,
-        download_url=prefix,
-    )
+    config = pipeline_config()
+    prefix = f"{settings.PHOTOSHARE_LOCAL_S3_PREFIX}{config.bucket}/"
+    # A key of its own, derived from the secret key, so tickets cannot be forged elsewhere.
+    return _local_upload_signer(f"photoshare-local-s3:{settings.SECRET_KEY}", config.bucket, prefix)
+
+
+@cache
+def _local_upload_signer(secret: str, bucket: str, prefix: str) -> LocalUploadSigner:
+    return LocalUploadSigner(secret=secret, bucket=bucket, upload_url=prefix, download_url=prefix)

@@ -135,7 +135,7 @@ def issue_tickets(*, album: Album, user: User, offers: list[FileOffer]) -> list[
             outcome.ticket = signer.presigned_post(
                 key=outcome.photo.original_key,
                 content_type=outcome.photo.content_type,
-                max_bytes=settings.PHOTOSHARE_MAX_UPLOAD_BYTES,
+                max_bytes=pipeline_config().limits.max_bytes,
                 expires_in=settings.PHOTOSHARE_UPLOAD_TICKET_SECONDS,
             )
     return outcomes
@@ -161,7 +161,7 @@ def _arrived_uploads(album: Album, hashes: set[str]) -> set[Any]:
 def _refusal(offer: FileOffer) -> str | None:
     if offer.content_type not in ACCEPTED_TYPES:
         return f"Only {SUPPORTED_IN_WORDS.replace(' or ', ' and ')} images can be uploaded"
-    max_bytes = settings.PHOTOSHARE_MAX_UPLOAD_BYTES
+    max_bytes = pipeline_config().limits.max_bytes
     if not 0 < offer.size <= max_bytes:
         return f"Files must be under {max_bytes / 1_000_000:g} MB"
     return None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models.functions import Lower
@@ -19,6 +18,7 @@ from albums.forms import AlbumForm
 from albums.models import Album, Photo, PhotoLabel
 from albums.ordering import ALBUM_SORTS, DEFAULT_ALBUM_SORT, AlbumSort
 from albums.outcomes import refresh_photos
+from albums.pipeline import pipeline_config
 from photoshare.auth import AuthenticatedRequest
 
 PHOTOS_PER_PAGE = 48
@@ -92,7 +92,7 @@ def album_detail(request: AuthenticatedRequest, album_id: int) -> HttpResponse:
         .exclude(pk=album.pk)
         .order_by(Lower("name"))
         .only("id", "name"),
-        "max_upload_bytes": settings.PHOTOSHARE_MAX_UPLOAD_BYTES,
+        "max_upload_bytes": pipeline_config().limits.max_bytes,
     }
     return render(request, "albums/album_detail.html", context)
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import os
 import pstats
 import statistics
 import sys
@@ -23,6 +22,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from pipeline import samples  # noqa: E402
 from processing.keys import UploadKey  # noqa: E402
 from processing.local import pipeline as local_pipeline  # noqa: E402
 from processing.local.worker import work_once  # noqa: E402
-from processing.runtime import config  # noqa: E402
+from processing.runtime import PipelineConfig, configured  # noqa: E402
 
 spent: dict[str, list[float]] = defaultdict(list)
 
@@ -60,10 +60,13 @@ def main() -> None:
         local_pipeline.FUNCTIONS[name] = _timed(name.removesuffix("FunctionArn"), handler)
 
     profiler = cProfile.Profile(time.process_time)
-    with tempfile.TemporaryDirectory() as scratch:
-        os.environ["PHOTOSHARE_BACKEND"] = "local"
-        os.environ["PHOTOSHARE_VAR_DIR"] = scratch
-        settings = config()
+    # The environment's settings, locally in a scratch var/, installed rather than put in
+    # os.environ (processing.runtime reads the environment once per process).
+    local = replace(PipelineConfig.from_environment(), backend="local", recognizer_name="local")
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        configured(replace(local, var_dir=Path(scratch))) as settings,
+    ):
         settings.recognizer()  # the worker's warm-up
         queue, bucket = settings.local_queue(), settings.local_bucket()
         for number in range(args.photos + 1):

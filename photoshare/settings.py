@@ -18,15 +18,23 @@ from django.core.exceptions import ImproperlyConfigured
 
 from photoshare.env import Env
 from photoshare.secret_key import require_strong_secret_key
+from processing.runtime import ConfigurationError, PipelineConfig
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = Env()
 
 # --- Runtime -------------------------------------------------------------------------------------
 
-PHOTOSHARE_BACKEND = env.choice("PHOTOSHARE_BACKEND", ("local", "aws"), "local")
+# What the web app shares with the pipeline (backend, var/ folder, bucket, table, region, state
+# machine, upload limits...) is read by the pipeline's own reader, so the names, defaults and
+# checks exist once; the app reaches it through albums.pipeline.pipeline_config().
+try:
+    PHOTOSHARE_PIPELINE = PipelineConfig.from_environment()
+except ConfigurationError as error:
+    raise ImproperlyConfigured(str(error)) from None
+_BACKEND = PHOTOSHARE_PIPELINE.backend
 # All local state (database, media, mail, generated secret) lives under one folder.
-VAR_DIR = Path(env.str("PHOTOSHARE_VAR_DIR", str(BASE_DIR / "var"))).resolve()
+VAR_DIR = PHOTOSHARE_PIPELINE.var_dir
 
 DEBUG = env.bool("PHOTOSHARE_DEBUG", False)
 
@@ -49,7 +57,7 @@ def _local_secret_key(path: Path) -> str:
 if env.is_set("PHOTOSHARE_SECRET_KEY"):
     SECRET_KEY = env.str("PHOTOSHARE_SECRET_KEY")
     _SECRET_KEY_SOURCE = "PHOTOSHARE_SECRET_KEY"
-elif PHOTOSHARE_BACKEND == "local":
+elif _BACKEND == "local":
     SECRET_KEY = _local_secret_key(VAR_DIR / "secret_key")
     _SECRET_KEY_SOURCE = f"The secret key in {VAR_DIR / 'secret_key'}"
 else:
@@ -66,21 +74,16 @@ CSRF_TRUSTED_ORIGINS = env.list("PHOTOSHARE_CSRF_TRUSTED_ORIGINS", [])
 
 # --- Upload limits (enforced by the upload tickets and again by the pipeline) ------------------
 
-PHOTOSHARE_MAX_UPLOAD_BYTES = env.int("PHOTOSHARE_MAX_UPLOAD_BYTES", 25_000_000, minimum=1)
-PHOTOSHARE_MAX_UPLOAD_PIXELS = env.int("PHOTOSHARE_MAX_UPLOAD_PIXELS", 100_000_000, minimum=1)
+# The upload limits (PHOTOSHARE_MAX_UPLOAD_BYTES, _PIXELS) are PHOTOSHARE_PIPELINE.limits.
 # How long an upload ticket (presigned POST) and a presigned GET URL stay valid, in seconds.
 PHOTOSHARE_UPLOAD_TICKET_SECONDS = env.int("PHOTOSHARE_UPLOAD_TICKET_SECONDS", 900, minimum=10)
 PHOTOSHARE_URL_SECONDS = env.int("PHOTOSHARE_URL_SECONDS", 3600, minimum=10)
 # Days a rejected photo's original is kept (for its owner to look at) before
 # `manage.py purge_rejected` deletes it; the photo and its reason stay.
 PHOTOSHARE_REJECTED_RETENTION_DAYS = env.int("PHOTOSHARE_REJECTED_RETENTION_DAYS", 7, minimum=0)
-PHOTOSHARE_BUCKET = env.str("PHOTOSHARE_BUCKET", "photoshare-local")
-# aws mode: the stack's outputs (docs/deploy.md). The endpoint is only for tests against moto.
-PHOTOSHARE_AWS_REGION = env.str("PHOTOSHARE_AWS_REGION", env.str("AWS_REGION", "us-east-1"))
-PHOTOSHARE_RESULTS_TABLE = env.str("PHOTOSHARE_RESULTS_TABLE", "ImageMetadata")
-PHOTOSHARE_STATE_MACHINE_ARN = env.str("PHOTOSHARE_STATE_MACHINE_ARN", "")
-PHOTOSHARE_AWS_ENDPOINT_URL = env.str("PHOTOSHARE_AWS_ENDPOINT_URL", "") or None
-if PHOTOSHARE_BACKEND == "aws" and not env.is_set("PHOTOSHARE_BUCKET"):
+# aws mode: the stack's outputs (docs/deploy.md), in PHOTOSHARE_PIPELINE. The default bucket
+# name is the local one; a deployment must name its own.
+if _BACKEND == "aws" and not env.is_set("PHOTOSHARE_BUCKET"):
     raise ImproperlyConfigured("PHOTOSHARE_BUCKET must be set when PHOTOSHARE_BACKEND=aws.")
 # Local mode serves its "S3" under this path: the upload endpoint and presigned GETs.
 PHOTOSHARE_LOCAL_S3_PREFIX = "/local-s3/"

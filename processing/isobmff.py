@@ -13,37 +13,59 @@ import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from processing.rejections import Damage, ImageRejected
 
 # EXIF orientation of each (turn, mirror) pair: ``irot`` turns anticlockwise by quarters, then
 # ``imir`` mirrors (axis 0: top and bottom exchanged, as EXIF 4; axis 1: left and right, as EXIF 2;
-# ISO/IEC 23008-12:2022 6.5.12). Computed once by applying both to a small array and comparing
-# with what each EXIF orientation does, so the table cannot disagree with the definitions.
-_EXIF_TRANSFORMS: dict[int, Callable[[np.ndarray], np.ndarray]] = {
+# ISO/IEC 23008-12:2022 6.5.12). Computed once by applying both to a small grid and comparing
+# with what each EXIF orientation does, so the table cannot disagree with the definitions. The
+# grid is tuples, not a NumPy array: this module is imported by every handler that reads a
+# results item (through processing.metadata), and NumPy alone costs them about 100 ms of cold
+# start.
+_Grid = tuple[tuple[int, ...], ...]
+
+
+def _flip_rows(grid: _Grid) -> _Grid:  # top and bottom exchanged (numpy.flipud)
+    return grid[::-1]
+
+
+def _flip_columns(grid: _Grid) -> _Grid:  # left and right exchanged (numpy.fliplr)
+    return tuple(row[::-1] for row in grid)
+
+
+def _transpose(grid: _Grid) -> _Grid:
+    return tuple(zip(*grid, strict=True))
+
+
+def _turn(grid: _Grid, quarters: int) -> _Grid:
+    """Anticlockwise by quarter turns, as numpy.rot90."""
+    for _ in range(quarters % 4):
+        grid = _flip_rows(_transpose(grid))
+    return grid
+
+
+_EXIF_TRANSFORMS: dict[int, Callable[[_Grid], _Grid]] = {
     1: lambda a: a,
-    2: np.fliplr,
-    3: lambda a: np.rot90(a, 2),
-    4: np.flipud,
-    5: np.transpose,
-    6: lambda a: np.rot90(a, -1),
-    7: lambda a: np.rot90(a, 2).T,
-    8: lambda a: np.rot90(a, 1),
+    2: _flip_columns,
+    3: lambda a: _turn(a, 2),
+    4: _flip_rows,
+    5: _transpose,
+    6: lambda a: _turn(a, -1),
+    7: lambda a: _transpose(_turn(a, 2)),
+    8: lambda a: _turn(a, 1),
 }
 
 
 def _container_orientation_table() -> dict[tuple[int, int | None], int]:
-    sample = np.arange(6).reshape(2, 3)
+    sample: _Grid = ((0, 1, 2), (3, 4, 5))
     table: dict[tuple[int, int | None], int] = {}
     for quarters in range(4):
         for axis in (None, 0, 1):
-            shown = np.rot90(sample, quarters)
+            shown = _turn(sample, quarters)
             if axis is not None:
-                shown = np.flipud(shown) if axis == 0 else np.fliplr(shown)
+                shown = _flip_rows(shown) if axis == 0 else _flip_columns(shown)
             for code, transform in _EXIF_TRANSFORMS.items():
-                candidate = transform(sample)
-                if candidate.shape == shown.shape and (candidate == shown).all():
+                if transform(sample) == shown:
                     table[quarters, axis] = code
     return table
 

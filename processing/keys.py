@@ -8,6 +8,11 @@ from dataclasses import dataclass
 _UPLOAD_KEY = re.compile(
     r"^private/(?P<user_id>[^/]+)/uploads/(?P<album_id>[^/]+)/(?P<photo_id>[^/.]+)\.(?P<ext>[A-Za-z0-9]+)$"
 )
+_THUMBNAIL_KEY = re.compile(r"^private/[^/]+/resized/[^/.]+/\d+\.[A-Za-z0-9]+$")
+# What is stored under a thumbnail key never changes: every upload gets a new photo id, and a
+# deleted photo's id is never used again. So browsers may keep a thumbnail for a year without
+# asking again (private: it is one person's photo, for no shared cache).
+THUMBNAIL_CACHE_CONTROL = "private, max-age=31536000, immutable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +32,10 @@ class UploadKey:
     def thumbnail_prefix(self) -> str:
         """The folder of every thumbnail of the photo, whatever sizes were configured then."""
         return f"private/{self.user_id}/resized/{self.photo_id}/"
+
+
+def is_thumbnail_key(key: str) -> bool:
+    return _THUMBNAIL_KEY.match(key) is not None
 
 
 def parse_upload_key(key: str) -> UploadKey:

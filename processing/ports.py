@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
-
-from PIL import Image
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from processing.metadata import ImageMetadata
 from processing.recognition.labels import Label
 from processing.results import ResultItem, RunningItem, Status, StoredOriginal, Tombstone
+
+if TYPE_CHECKING:  # Pillow is for the image steps; the ports are imported by every handler
+    from PIL import Image
 
 
 class BlobNotFound(KeyError):
@@ -47,7 +48,12 @@ class BlobStore(Protocol):
         """The stored object's size in bytes, or None when there is no object under ``key``."""
         ...
 
-    def put(self, key: str, data: bytes, *, content_type: str) -> None: ...
+    def put(
+        self, key: str, data: bytes, *, content_type: str, cache_control: str | None = None
+    ) -> None:
+        """Stores the object; ``cache_control`` is the Cache-Control it is served with (S3 keeps
+        it with the object; the local store's server decides by the key's layout)."""
+        ...
 
     def delete(self, key: str, *, version_id: str | None = None) -> None:
         """Removes the object (nothing happens when there is none). With ``version_id``, only that

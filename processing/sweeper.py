@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from processing import defaults
 from processing.keys import parse_upload_key
 from processing.ports import (
     ExecutionControl,
@@ -44,8 +45,8 @@ from processing.results import ResultItem, RunningItem, Status
 
 logger = logging.getLogger("processing.sweeper")
 
-DEFAULT_SWEEP_AFTER_SECONDS = 900
-DEFAULT_HARD_LIMIT_SECONDS = 3600
+DEFAULT_SWEEP_AFTER_SECONDS = defaults.SWEEP_AFTER_SECONDS
+DEFAULT_HARD_LIMIT_SECONDS = defaults.SWEEP_HARD_LIMIT_SECONDS
 PAGE_SIZE = 100
 MAX_ITEMS = 1000  # per run: a run stays within a Lambda timeout; the next one goes on
 

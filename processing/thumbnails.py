@@ -24,12 +24,12 @@ import struct
 import warnings
 from dataclasses import dataclass
 
-import numpy as np
-import pi_heif
-import pyspng
 from PIL import Image
 
-from processing import jpeg_dc, png_strips
+# NumPy, pi_heif, pyspng and the strip and DC decoders they serve are imported where a file
+# needs them (big PNGs, 16-bit grey, HEIF, huge progressive JPEGs), not here: together they
+# are about 250 ms of a Lambda cold start that most photos, JPEGs, never use.
+from processing import defaults
 from processing.color import to_srgb
 from processing.containers import ImageHeader
 from processing.metadata import metadata_from_header, read_header
@@ -38,8 +38,8 @@ from processing.validation import DEFAULT_MAX_PIXELS, Limits, validate_image
 
 _log = logging.getLogger(__name__)
 
-DEFAULT_SIZES = (250, 1024)
-DEFAULT_QUALITY = 85
+DEFAULT_SIZES = defaults.THUMBNAIL_SIZES
+DEFAULT_QUALITY = defaults.THUMBNAIL_QUALITY
 
 # Pillow refuses images over twice this and warns over it; the warning is made an error below, so
 # Pillow's own guard matches ours even if a header lied. Never None.
@@ -171,12 +171,18 @@ def _decode(
             # EXIF ourselves, so those warnings say nothing here.
             warnings.simplefilter("ignore", UserWarning)
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            if png_strips.wants_strips(header):
-                return png_strips.decode_reduced(data, header, target)
+            if header.format == "PNG":
+                from processing import png_strips
+
+                if png_strips.wants_strips(header):
+                    return png_strips.decode_reduced(data, header, target)
             if _libspng_handles(header):
                 return _decode_png_with_libspng(data, header)
-            if header.format == "JPEG" and header.interlaced and jpeg_dc.wants_dc_only(data):
-                return jpeg_dc.decode_dc(data)
+            if header.format == "JPEG" and header.interlaced:
+                from processing import jpeg_dc
+
+                if jpeg_dc.wants_dc_only(data):
+                    return jpeg_dc.decode_dc(data)
             if header.format == "HEIC":
                 return _decode_heic(data)
             image = Image.open(io.BytesIO(data), formats=[header.format])
@@ -197,6 +203,8 @@ def _decode(
 def _decode_heic(data: bytes) -> Image.Image:
     """The primary picture, 8 bits per channel, turned by its boxes. pi-heif (not pillow-heif,
     whose wheels carry a GPL encoder) is libheif and libde265 for decoding only."""
+    import pi_heif
+
     image = pi_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=True).to_pillow()
     image.info = {}  # the colour profile comes from our header walk, EXIF is ours to read
     return image
@@ -212,6 +220,8 @@ def _libspng_handles(header: ImageHeader) -> bool:
 
 
 def _decode_png_with_libspng(data: bytes, header: ImageHeader) -> Image.Image:
+    import pyspng
+
     pixels = pyspng.load(data)
     mode = {0: "L", 2: "RGB", 6: "RGBA"}[header.png_color_type or 0]
     return Image.fromarray(pixels, mode)
@@ -231,6 +241,8 @@ def _normalise_mode(image: Image.Image) -> Image.Image:
 
 def _sixteen_bit_grey_to_eight(image: Image.Image) -> Image.Image:
     # Pillow's own conversion clips 16-bit values at 255 (a white picture); scale them instead.
+    import numpy as np
+
     values = np.asarray(image)
     grey = Image.fromarray((values >> 8).astype(np.uint8), "L")
     transparent = image.info.get("transparency")

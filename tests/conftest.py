@@ -3,7 +3,9 @@ and an anonymous visitor uses the plain ``client``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -13,8 +15,14 @@ from pytest_django.fixtures import Settings
 
 from accounts.models import User
 from albums.models import Album
+from processing import runtime
+from processing.runtime import PipelineConfig
 
 PASSWORD = "correct horse battery staple"
+
+
+class UsePipeline(Protocol):
+    def __call__(self, **variables: str) -> PipelineConfig: ...
 
 
 @pytest.fixture(autouse=True)
@@ -31,15 +39,33 @@ def _static_files_from_finders(
     }
 
 
+@pytest.fixture
+def use_pipeline(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[UsePipeline]:
+    """The one way a test configures the pipeline: with the ``PHOTOSHARE_*`` variables a
+    deployment would set. They go into the environment (for the processes a test starts), are
+    read by the pipeline's one reader, and the result is installed for Django
+    (``settings.PHOTOSHARE_PIPELINE``) and the handlers (``runtime.configure``) alike; both
+    forget it after the test."""
+
+    def use(**variables: str) -> PipelineConfig:
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        config = PipelineConfig.from_environment()
+        settings.PHOTOSHARE_PIPELINE = config
+        runtime.configure(config)
+        return config
+
+    yield use
+    runtime.configure(None)
+
+
 @pytest.fixture(autouse=True)
-def var_dir(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def var_dir(use_pipeline: UsePipeline, tmp_path: Path) -> Path:
     """Each test's own var/ folder (database of the pipeline, media), for Django and the
     pipeline's composition root alike, so no test touches a developer's local data."""
     folder = tmp_path / "var"
     folder.mkdir()
-    settings.VAR_DIR = folder
-    monkeypatch.setenv("PHOTOSHARE_VAR_DIR", str(folder))
-    monkeypatch.setenv("PHOTOSHARE_BACKEND", "local")
+    use_pipeline(PHOTOSHARE_BACKEND="local", PHOTOSHARE_VAR_DIR=str(folder))
     return folder
 
 

@@ -6,34 +6,18 @@ from datetime import datetime
 
 from django import template
 from django.conf import settings
-from django.template import Context
 from django.urls import reverse
 
 from albums.downloads import attachment_disposition
 from albums.models import Photo
-from albums.pipeline import Label, UploadSigner, upload_signer
+from albums.pipeline import Label, UploadSigner, pipeline_config, upload_signer
 
 register = template.Library()
-_SIGNER_ATTRIBUTE = "_photoshare_upload_signer"
 
 
-def _signer_for(context: Context) -> UploadSigner:
-    """One signer per request: in aws mode each is a boto3 client, which takes milliseconds to
-    make, and a timeline page has 120 tiles. Kept on the request, never across requests (the
-    credentials and settings are read afresh each time)."""
-    request = getattr(context, "request", None)
-    if request is None:
-        return upload_signer()
-    signer = getattr(request, _SIGNER_ATTRIBUTE, None)
-    if signer is None:
-        signer = upload_signer()
-        setattr(request, _SIGNER_ATTRIBUTE, signer)
-    return signer
-
-
-@register.simple_tag(takes_context=True, name="photo_image_url")
-def photo_image_url_tag(context: Context, photo: Photo, size: int | None = None) -> str:
-    return photo_image_url(photo, size, signer=_signer_for(context))
+@register.simple_tag(name="photo_image_url")
+def photo_image_url_tag(photo: Photo, size: int | None = None) -> str:
+    return photo_image_url(photo, size)
 
 
 def photo_image_url(
@@ -41,7 +25,8 @@ def photo_image_url(
 ) -> str:
     """A short-lived presigned URL for a thumbnail (or the original, as an attachment under its
     file name, when size is None); "" for what is not there (a size never made, a purged
-    original)."""
+    original). The signer is the process's own (one S3 client in aws mode), and it hands out
+    the same URL for a key for most of the URL's life, so browsers keep thumbnails cached."""
     signer, expires_in = signer or upload_signer(), settings.PHOTOSHARE_URL_SECONDS
     if size is None:
         if not photo.has_original:
@@ -74,8 +59,9 @@ def execution_url(photo: Photo) -> str:
     project's own execution page locally."""
     if not photo.execution_arn:
         return ""
-    if settings.PHOTOSHARE_BACKEND == "aws":
-        region = settings.PHOTOSHARE_AWS_REGION
+    pipeline = pipeline_config()
+    if pipeline.backend == "aws":
+        region = pipeline.aws_region
         return (
             f"https://{region}.console.aws.amazon.com/states/home?region={region}"
             f"#/v2/executions/details/{photo.execution_arn}"

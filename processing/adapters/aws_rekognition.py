@@ -11,17 +11,20 @@ JPEG bytes, under the 5 MB limit for bytes.
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
-from PIL import Image
 
+from processing import defaults
 from processing.ports import TransientError
 from processing.recognition.labels import Label
 
+if TYPE_CHECKING:  # only an in-memory derivative needs Pillow; a stored thumbnail does not
+    from PIL import Image
+
 RECOGNIZER = "rekognition"
-DEFAULT_MAX_LABELS = 10  # as the reference architecture
-DEFAULT_MIN_CONFIDENCE = 60.0
+DEFAULT_MAX_LABELS = defaults.RECOGNITION_MAX_LABELS
+DEFAULT_MIN_CONFIDENCE = defaults.RECOGNITION_MIN_CONFIDENCE
 MAX_BYTES = 5 * 1024 * 1024  # Rekognition's limit for an image passed as bytes
 _TRANSIENT = {
     "ThrottlingException",

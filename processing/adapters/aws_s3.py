@@ -12,9 +12,10 @@ from urllib.parse import urlsplit
 
 import boto3
 from botocore import UNSIGNED
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from processing.adapters.aws_clients import client_config
+from processing.adapters.reused_urls import ReusedUrls
 from processing.ports import BlobNotFound, TransientError
 
 _TRANSIENT = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "503", "500"}
@@ -27,7 +28,7 @@ def s3_client(region: str, endpoint_url: str | None = None, *, signed: bool = Tr
     # Virtual-hosted addresses on AWS; path style for an emulator at a plain host:port.
     style = "path" if endpoint_url else "virtual"
     signature = "s3v4" if signed else UNSIGNED
-    config = Config(signature_version=signature, s3={"addressing_style": style})
+    config = client_config(signature_version=signature, s3={"addressing_style": style})
     return boto3.client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
 
 
@@ -91,9 +92,14 @@ class S3BlobStore:
                 return None
             raise
 
-    def put(self, key: str, data: bytes, *, content_type: str) -> None:
+    def put(
+        self, key: str, data: bytes, *, content_type: str, cache_control: str | None = None
+    ) -> None:
+        extra = {"CacheControl": cache_control} if cache_control else {}
         try:
-            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+            self.client.put_object(
+                Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, **extra
+            )
         except ClientError as error:
             _raise_for(error, key)
             raise
@@ -178,11 +184,15 @@ def _folder_of(key: str, parent: str) -> str:
 
 
 class S3UploadSigner:
-    """Presigned POST tickets and GET URLs straight from S3, for the browser."""
+    """Presigned POST tickets and GET URLs straight from S3, for the browser. One per web
+    process (it holds the process's S3 client): GET URLs are reused for most of their life
+    (processing.adapters.reused_urls), so a thumbnail keeps its URL across renders and stays in
+    the browser's cache."""
 
-    def __init__(self, client: Any, bucket: str) -> None:
+    def __init__(self, client: Any, bucket: str, *, urls: ReusedUrls | None = None) -> None:
         self.client = client
         self.bucket = bucket
+        self._urls = urls if urls is not None else ReusedUrls()  # an empty one is falsy
 
     def presigned_post(
         self, *, key: str, content_type: str, max_bytes: int, expires_in: int
@@ -204,4 +214,11 @@ class S3UploadSigner:
         params = {"Bucket": self.bucket, "Key": key}
         if content_disposition:
             params["ResponseContentDisposition"] = content_disposition
-        return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
+
+        def sign() -> str:
+            url: str = self.client.generate_presigned_url(
+                "get_object", Params=params, ExpiresIn=expires_in
+            )
+            return url
+
+        return self._urls.get((key, content_disposition, expires_in), expires_in, sign)

@@ -38,7 +38,9 @@ class LocalBlobStore:
         except FileNotFoundError:
             return None
 
-    def put(self, key: str, data: bytes, *, content_type: str) -> None:
+    def put(
+        self, key: str, data: bytes, *, content_type: str, cache_control: str | None = None
+    ) -> None:
         write_atomically(self.path_for(key), data)
 
     def delete(self, key: str, *, version_id: str | None = None) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from processing.handlers._events import logged_step, photo_ref
+from processing.keys import THUMBNAIL_CACHE_CONTROL
 from processing.ports import PhotoDeleted, ResultStore
 from processing.results import StoredThumbnail, Tombstone
 from processing.runtime import config
@@ -43,7 +44,12 @@ def handler(event: dict[str, Any], context: object = None) -> dict[str, Any]:
                         thumbnail.content_type,
                     )
                 )
-                store.put(key, thumbnail.data, content_type=thumbnail.content_type)
+                store.put(
+                    key,
+                    thumbnail.data,
+                    content_type=thumbnail.content_type,
+                    cache_control=THUMBNAIL_CACHE_CONTROL,
+                )
             _raise_if_deleted(results, photo.photo_id)
         except PhotoDeleted:
             for written in stored:

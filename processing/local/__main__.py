@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 from processing.keys import UploadKey
 from processing.local.worker import work_once
-from processing.runtime import config
+from processing.runtime import PipelineConfig, configured
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,10 +27,16 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("files", nargs="+", type=Path)
     args = parser.parse_args(argv)
 
-    with tempfile.TemporaryDirectory(prefix="photoshare-") as scratch:
-        os.environ["PHOTOSHARE_BACKEND"] = "local"
-        os.environ["PHOTOSHARE_VAR_DIR"] = scratch
-        settings = config()
+    # The environment's configuration (limits, sizes, models), run locally in a scratch var/:
+    # installed for the handlers this process calls, not written into os.environ.
+    # An aws-mode environment's default recognizer is Rekognition; here it is the local models.
+    environment = PipelineConfig.from_environment()
+    recognizer = "local" if environment.backend == "aws" else environment.recognizer_name
+    scratch_config = replace(environment, backend="local", recognizer_name=recognizer)
+    with (
+        tempfile.TemporaryDirectory(prefix="photoshare-") as scratch,
+        configured(replace(scratch_config, var_dir=Path(scratch))) as settings,
+    ):
         bucket, queue = settings.local_bucket(), settings.local_queue()
         uploads = []
         for path in args.files:

@@ -33,6 +33,7 @@ from processing.adapters.aws_s3 import s3_client
 from processing.adapters.local_results import LocalResultStore
 from processing.results import ResultItem, Status, Tombstone
 from tests.albums.photo_helpers import changes, finished_photo, run_worker_until_idle, upload
+from tests.conftest import UsePipeline
 from tests.processing.aws.conftest import BUCKET, REGION, TABLE
 from tests.processing.images import jpeg, orientation_card
 
@@ -476,17 +477,19 @@ def test_labels_of_a_finished_photo_follow_it_when_it_moves(
 
 
 @pytest.fixture
-def aws_mode(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def aws_mode(use_pipeline: UsePipeline, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The web app in aws mode against moto's S3 and DynamoDB; yields the S3 client."""
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.setenv(name, "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    settings.PHOTOSHARE_BACKEND = "aws"
-    settings.PHOTOSHARE_AWS_REGION = REGION
-    settings.PHOTOSHARE_BUCKET = BUCKET
-    settings.PHOTOSHARE_RESULTS_TABLE = TABLE
-    settings.PHOTOSHARE_AWS_ENDPOINT_URL = None
+    monkeypatch.delenv("PHOTOSHARE_AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
+        use_pipeline(
+            PHOTOSHARE_BACKEND="aws",
+            PHOTOSHARE_AWS_REGION=REGION,
+            PHOTOSHARE_BUCKET=BUCKET,
+            PHOTOSHARE_RESULTS_TABLE=TABLE,
+        )
         s3 = s3_client(REGION)
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
         boto3.client("dynamodb", region_name=REGION).create_table(

@@ -86,9 +86,14 @@ def test_a_deletion_racing_with_the_thumbnail_writes_leaves_nothing(
     put = LocalBlobStore.put
 
     def put_then_delete_after_the_first_thumbnail(
-        self: LocalBlobStore, key: str, data: bytes, *, content_type: str
+        self: LocalBlobStore,
+        key: str,
+        data: bytes,
+        *,
+        content_type: str,
+        cache_control: str | None = None,
     ) -> None:
-        put(self, key, data, content_type=content_type)
+        put(self, key, data, content_type=content_type, cache_control=cache_control)
         if key.endswith("/250.jpg"):  # 1024.jpg is written after the deletion
             photo_delete(photo=photo)
 

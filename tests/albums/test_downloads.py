@@ -11,13 +11,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.test import Client
 from django.urls import reverse
-from pytest_django.fixtures import Settings
 
 from albums.downloads import attachment_disposition
 from albums.models import Album, Photo
 from albums.pipeline import local_upload_signer, pipeline_config
 from albums.templatetags.photos import photo_image_url
 from tests.albums.photo_helpers import run_worker_until_idle, upload
+from tests.conftest import UsePipeline
 from tests.processing.images import jpeg
 
 
@@ -102,13 +102,12 @@ def test_thumbnails_stay_inline(alice_client: Client, alices_album: Album) -> No
 
 @pytest.mark.django_db
 def test_in_aws_mode_only_the_originals_url_asks_for_an_attachment(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch, alices_album: Album
+    use_pipeline: UsePipeline, monkeypatch: pytest.MonkeyPatch, alices_album: Album
 ) -> None:
     # Presigning is local computation: credentials are needed, S3 is not.
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    settings.PHOTOSHARE_BACKEND = "aws"
-    settings.PHOTOSHARE_AWS_REGION = "eu-west-1"
+    use_pipeline(PHOTOSHARE_BACKEND="aws", PHOTOSHARE_AWS_REGION="eu-west-1")
     photo = Photo.objects.create(
         album=alices_album,
         original_filename="lisbon.jpg",

@@ -8,7 +8,6 @@ import time
 import pytest
 from django.test import Client
 from django.urls import reverse
-from pytest_django.fixtures import Settings
 
 from accounts.models import User
 from albums.models import Album, Photo
@@ -20,6 +19,7 @@ from tests.albums.photo_helpers import (
     ticket,
     upload,
 )
+from tests.conftest import UsePipeline
 from tests.processing.images import jpeg, png
 
 pytestmark = pytest.mark.django_db
@@ -148,9 +148,9 @@ def test_an_expired_ticket_is_403(
 
 
 def test_a_file_larger_than_the_ticket_allows_is_refused(
-    alice_client: Client, alices_album: Album, settings: Settings
+    alice_client: Client, alices_album: Album, use_pipeline: UsePipeline
 ) -> None:
-    settings.PHOTOSHARE_MAX_UPLOAD_BYTES = 500
+    use_pipeline(PHOTOSHARE_MAX_UPLOAD_BYTES="500")
     body = ticket(alice_client, alices_album, size=400).json()
     response = post_to_storage(body, b"x" * 501)
     assert response.status_code == 400
@@ -183,9 +183,9 @@ def test_storage_downloads_need_a_valid_signature(
 
 
 def test_a_body_larger_than_any_ticket_allows_is_refused_unread(
-    alice_client: Client, alices_album: Album, settings: Settings
+    alice_client: Client, alices_album: Album, use_pipeline: UsePipeline
 ) -> None:
-    settings.PHOTOSHARE_MAX_UPLOAD_BYTES = 1000
+    use_pipeline(PHOTOSHARE_MAX_UPLOAD_BYTES="1000")
     body = ticket(alice_client, alices_album, size=1000).json()
     response = post_to_storage(body, b"x" * 200_000)
     assert response.status_code == 400

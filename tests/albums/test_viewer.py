@@ -14,13 +14,13 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.test import Client
 from django.urls import reverse
-from pytest_django.fixtures import Settings
 
 from albums import photo_views, views
 from albums.models import Album, Photo
 from albums.neighbours import Neighbours, neighbours, position
 from processing.recognition.labels import BoundingBox, Instance, Label
 from tests.albums.photo_helpers import finished_photo
+from tests.conftest import UsePipeline
 
 pytestmark = pytest.mark.django_db
 
@@ -246,14 +246,13 @@ def test_a_heic_original_is_never_offered_for_zooming(
 def test_in_aws_mode_the_viewer_shows_and_preloads_presigned_s3_images(
     alice_client: Client,
     alices_album: Album,
-    settings: Settings,
+    use_pipeline: UsePipeline,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Presigning is local computation: credentials are needed, S3 is not.
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    settings.PHOTOSHARE_BACKEND = "aws"
-    settings.PHOTOSHARE_AWS_REGION = "eu-west-1"
+    use_pipeline(PHOTOSHARE_BACKEND="aws", PHOTOSHARE_AWS_REGION="eu-west-1")
     older, newer = photos_at(alices_album, [0, 10])
     for photo in (older, newer):
         key = f"private/{alices_album.owner_id}/resized/{photo.id}/1024.jpg"

@@ -33,6 +33,7 @@ from processing.local.s3_events import object_created
 from processing.statemachine.runner import ExecutionFailed, Runner
 from tests.albums.photo_helpers import changes
 from tests.albums.photo_helpers import ticket as request_ticket
+from tests.conftest import UsePipeline
 from tests.infra.cfn import create_photo_bucket, create_results_table, state_machine_definition
 from tests.processing.exif_fixtures import LISBON_GPS
 from tests.processing.images import exif_block, jpeg, orientation_card, stored_for
@@ -62,7 +63,7 @@ def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 @pytest.fixture
-def stack(moto_server: str, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def stack(moto_server: str, use_pipeline: UsePipeline) -> dict[str, str]:
     """What `sam deploy` would create, created in moto; both halves configured for aws mode."""
     # Built from infra/template.yaml's own properties (keys, indexes, versioning), not copies.
     create_photo_bucket(
@@ -77,17 +78,15 @@ def stack(moto_server: str, settings: Settings, monkeypatch: pytest.MonkeyPatch)
         definition=state_machine_definition(),
         roleArn="arn:aws:iam::123456789012:role/photoshare",
     )["stateMachineArn"]
-    values = {
-        "PHOTOSHARE_BACKEND": "aws",
-        "PHOTOSHARE_BUCKET": BUCKET,
-        "PHOTOSHARE_RESULTS_TABLE": TABLE,
-        "PHOTOSHARE_STATE_MACHINE_ARN": arn,
-        "PHOTOSHARE_AWS_REGION": REGION,
-        "PHOTOSHARE_AWS_ENDPOINT_URL": moto_server,
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)  # the Lambda side reads the environment
-        setattr(settings, name, value)  # the Django side reads its settings
+    # Both halves, the handlers and Django, from the one reader of these variables.
+    use_pipeline(
+        PHOTOSHARE_BACKEND="aws",
+        PHOTOSHARE_BUCKET=BUCKET,
+        PHOTOSHARE_RESULTS_TABLE=TABLE,
+        PHOTOSHARE_STATE_MACHINE_ARN=arn,
+        PHOTOSHARE_AWS_REGION=REGION,
+        PHOTOSHARE_AWS_ENDPOINT_URL=moto_server,
+    )
     return {"endpoint": moto_server, "state_machine": arn}
 
 

@@ -28,6 +28,7 @@ from processing.redrive import main as redrive
 from processing.results import ResultItem, Status
 from processing.runtime import config
 from processing.statemachine.runner import Runner
+from tests.conftest import UsePipeline
 from tests.infra.cfn import properties, substitute
 from tests.processing.images import jpeg
 
@@ -43,7 +44,7 @@ RECEIVES_BEFORE_DLQ = properties("UploadQueue")["RedrivePolicy"]["maxReceiveCoun
 
 
 @pytest.fixture
-def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def endpoint(monkeypatch: pytest.MonkeyPatch, use_pipeline: UsePipeline) -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -52,15 +53,17 @@ def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": REGION,
-        "PHOTOSHARE_BACKEND": "aws",
-        "PHOTOSHARE_BUCKET": BUCKET,
-        "PHOTOSHARE_RESULTS_TABLE": TABLE,
-        "PHOTOSHARE_STATE_MACHINE_ARN": MACHINE_ARN,
-        "PHOTOSHARE_AWS_REGION": REGION,
-        "PHOTOSHARE_AWS_ENDPOINT_URL": url,
         "AWS_ENDPOINT_URL": url,  # where the redrive command's plain boto3 client goes
     }.items():
         monkeypatch.setenv(name, value)
+    use_pipeline(
+        PHOTOSHARE_BACKEND="aws",
+        PHOTOSHARE_BUCKET=BUCKET,
+        PHOTOSHARE_RESULTS_TABLE=TABLE,
+        PHOTOSHARE_STATE_MACHINE_ARN=MACHINE_ARN,
+        PHOTOSHARE_AWS_REGION=REGION,
+        PHOTOSHARE_AWS_ENDPOINT_URL=url,
+    )
     yield url
     # moto keeps its state per process, across servers: start the next test from nothing.
     urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"))

@@ -9,12 +9,11 @@ from pathlib import Path
 from django.core.mail import EmailMessage
 from PIL import Image
 from playwright.sync_api import Locator, Page, expect
-from pytest_django.fixtures import Settings
 
 from accounts.models import User
 from albums.models import Album
 from tests.albums.photo_helpers import SUCCESSFUL_STATES
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, UsePipeline, make_user
 from tests.processing.exif_fixtures import LISBON_GPS
 from tests.processing.images import TOP_LEFT, exif_block, jpeg, orientation_card, png, stored_for
 
@@ -125,16 +124,16 @@ def test_sign_up_create_an_album_upload_three_files_and_see_the_results(
 
 
 def test_files_of_the_wrong_type_or_size_are_refused_before_sending(
-    page: Page, tmp_path: Path, settings: Settings
+    page: Page, tmp_path: Path, use_pipeline: UsePipeline
 ) -> None:
-    settings.PHOTOSHARE_MAX_UPLOAD_BYTES = 5_000
+    limit = use_pipeline(PHOTOSHARE_MAX_UPLOAD_BYTES="5000").limits.max_bytes
     hana = make_user("hana@example.com")
     album = Album.objects.create(owner=hana, name="Mixed")
     big = tmp_path / "big.png"
     # Noise from a fixed seed: far over the limit every time (a smooth picture may compress under).
     noise = random.Random(5).randbytes(200 * 200 * 3)
     big.write_bytes(png(Image.frombytes("RGB", (200, 200), noise)))
-    assert big.stat().st_size > 10 * settings.PHOTOSHARE_MAX_UPLOAD_BYTES
+    assert big.stat().st_size > 10 * limit
     gif = tmp_path / "anim.gif"
     orientation_card(20, 20).save(gif)
 

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from django.test import Client
 from django.urls import reverse
-from pytest_django.fixtures import Settings
 
 from accounts.models import User
 from albums.models import Album
 from albums.pipeline import Label
 from photoshare.csp import HEADER, ContentSecurityPolicyMiddleware, content_security_policy
 from tests.albums.photo_helpers import finished_photo
+from tests.conftest import UsePipeline
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_POLICY = (
@@ -47,11 +47,15 @@ def test_the_local_policy_allows_only_this_site() -> None:
     assert content_security_policy() == LOCAL_POLICY
 
 
-def test_in_aws_mode_the_bucket_is_allowed_for_images_and_uploads(settings: Settings) -> None:
-    settings.PHOTOSHARE_BACKEND = "aws"
-    settings.PHOTOSHARE_BUCKET = "photoshare-photos-123456789012"
-    settings.PHOTOSHARE_AWS_REGION = "eu-west-1"
-    settings.PHOTOSHARE_AWS_ENDPOINT_URL = None
+def test_in_aws_mode_the_bucket_is_allowed_for_images_and_uploads(
+    use_pipeline: UsePipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PHOTOSHARE_AWS_ENDPOINT_URL", raising=False)
+    use_pipeline(
+        PHOTOSHARE_BACKEND="aws",
+        PHOTOSHARE_BUCKET="photoshare-photos-123456789012",
+        PHOTOSHARE_AWS_REGION="eu-west-1",
+    )
     bucket = "https://photoshare-photos-123456789012.s3.eu-west-1.amazonaws.com"
     policy = ContentSecurityPolicyMiddleware(lambda request: None).policy
     assert policy == LOCAL_POLICY.replace("img-src 'self'", f"img-src 'self' {bucket}").replace(

@@ -76,6 +76,9 @@ def test_check_deploy_passes_with_production_values(tmp_path: Path) -> None:
             "PHOTOSHARE_MAX_UPLOAD_BYTES must be a whole number",
         ),
         ({"PHOTOSHARE_MAX_UPLOAD_PIXELS": "0"}, "PHOTOSHARE_MAX_UPLOAD_PIXELS must be at least 1"),
+        # Read by the pipeline's own reader for both halves: the web app refuses to start too.
+        ({"PHOTOSHARE_THUMBNAIL_SIZES": "250,big"}, "PHOTOSHARE_THUMBNAIL_SIZES must be sizes"),
+        ({"PHOTOSHARE_RECOGNIZER": "magic"}, "PHOTOSHARE_RECOGNIZER must be local or rekognition"),
     ],
 )
 def test_bad_values_stop_the_app_with_a_clear_message(
@@ -84,6 +87,7 @@ def test_bad_values_stop_the_app_with_a_clear_message(
     result = run_manage("check", env={**PRODUCTION, **override}, tmp_path=tmp_path)
     assert result.returncode != 0
     assert message in result.stderr
+    assert "ImproperlyConfigured" in result.stderr
 
 
 def test_debug_mode_accepts_a_weak_key_of_the_required_length(tmp_path: Path) -> None:

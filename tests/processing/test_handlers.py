@@ -18,6 +18,7 @@ from processing.handlers import (
 from processing.recognition.labels import Label
 from processing.rejections import ImageRejected
 from processing.runtime import config
+from tests.conftest import UsePipeline
 from tests.processing.images import exif_block, jpeg, orientation_card
 
 EVENTS = Path(__file__).resolve().parents[2] / "infra" / "events"
@@ -28,9 +29,8 @@ def sample_event(name: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def media(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PHOTOSHARE_BACKEND", "local")
-    monkeypatch.setenv("PHOTOSHARE_VAR_DIR", str(tmp_path))
+def media(tmp_path: Path, use_pipeline: UsePipeline) -> Path:
+    use_pipeline(PHOTOSHARE_BACKEND="local", PHOTOSHARE_VAR_DIR=str(tmp_path))
     return tmp_path / "media"
 
 
@@ -61,17 +61,16 @@ def test_extract_metadata_returns_json_ready_metadata(media: Path) -> None:
 
 
 def test_extract_metadata_refuses_photos_over_the_limits_before_decoding_them(
-    media: Path, monkeypatch: pytest.MonkeyPatch
+    media: Path, use_pipeline: UsePipeline
 ) -> None:
     event = sample_event("extract_metadata")
     upload(media, event, jpeg(orientation_card(640, 480)))
-    monkeypatch.setenv("PHOTOSHARE_MAX_UPLOAD_PIXELS", "300000")  # 640 x 480 is 307,200
+    use_pipeline(PHOTOSHARE_MAX_UPLOAD_PIXELS="300000")  # 640 x 480 is 307,200
     with pytest.raises(ImageRejected) as refused:
         extract_metadata.handler(event, None)
     assert json.loads(str(refused.value))["reason"] == "too-large-pixels"
 
-    monkeypatch.setenv("PHOTOSHARE_MAX_UPLOAD_PIXELS", "400000")
-    monkeypatch.setenv("PHOTOSHARE_MAX_UPLOAD_BYTES", "100")
+    use_pipeline(PHOTOSHARE_MAX_UPLOAD_PIXELS="400000", PHOTOSHARE_MAX_UPLOAD_BYTES="100")
     with pytest.raises(ImageRejected) as refused:
         extract_metadata.handler(event, None)
     assert json.loads(str(refused.value))["reason"] == "too-large-bytes"

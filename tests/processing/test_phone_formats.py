@@ -8,6 +8,7 @@ import struct
 from pathlib import Path
 
 import numpy as np
+import pi_heif
 import pytest
 from PIL import Image
 
@@ -263,7 +264,7 @@ def test_the_pixel_limit_is_enforced_from_the_header_before_any_decode(
     def no_decoding(*args: object, **kwargs: object) -> None:
         raise AssertionError("decoded a file the header already refuses")
 
-    monkeypatch.setattr(thumbnails.pi_heif, "open_heif", no_decoding)
+    monkeypatch.setattr(pi_heif, "open_heif", no_decoding)
     monkeypatch.setattr(thumbnails.Image, "open", no_decoding)
     assert extract_metadata(data).pixels == 120_000_000
     refused = rejection(data)

@@ -30,6 +30,7 @@ from processing.handlers import sweeper as sweeper_handler
 from processing.ports import ExecutionControl, ExecutionStarter, PhotoDeleted, ResultStore
 from processing.results import ResultItem, RunningItem, Status, StoredOriginal, Tombstone
 from processing.sweeper import SweepReport, SweepSettings, metric_line, sweep
+from tests.conftest import UsePipeline
 from tests.processing.aws.conftest import REGION, RESULTS_TABLE, TABLE
 
 BUCKET = "photoshare-test"
@@ -532,18 +533,17 @@ def test_it_logs_a_json_line_per_photo_and_emits_the_stuck_photos_metric(
 
 
 def test_the_lambda_handler_sweeps_the_stack_it_is_configured_for(
-    aws_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    aws_env: None, use_pipeline: UsePipeline, capsys: pytest.CaptureFixture[str]
 ) -> None:
     world = aws_world()
     assert isinstance(world.executions, StepFunctionsExecutions)
-    for name, value in {
-        "PHOTOSHARE_BACKEND": "aws",
-        "PHOTOSHARE_BUCKET": BUCKET,
-        "PHOTOSHARE_RESULTS_TABLE": TABLE,
-        "PHOTOSHARE_STATE_MACHINE_ARN": world.executions.state_machine_arn,
-        "PHOTOSHARE_AWS_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
+    use_pipeline(
+        PHOTOSHARE_BACKEND="aws",
+        PHOTOSHARE_BUCKET=BUCKET,
+        PHOTOSHARE_RESULTS_TABLE=TABLE,
+        PHOTOSHARE_STATE_MACHINE_ARN=world.executions.state_machine_arn,
+        PHOTOSHARE_AWS_REGION=REGION,
+    )
     # What the trigger left an hour ago: the RUNNING item, its original named, no execution.
     boto3.client("dynamodb", region_name=REGION).put_item(
         TableName=TABLE,

@@ -38,6 +38,8 @@ from processing.local.pipeline import current_definition, function_arn, resource
 from processing.results import ResultItem, Status
 from processing.runtime import config
 from processing.statemachine.runner import Execution, ExecutionFailed, Runner
+from tests.conftest import UsePipeline
+from tests.infra.cfn import create_photo_bucket, create_results_table
 from tests.processing.images import jpeg, orientation_card
 
 REGION = "eu-west-1"
@@ -58,30 +60,27 @@ NOWHERE = "https://throttled.invalid/"  # a URL no moto backend serves
 
 
 @pytest.fixture
-def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The stack's bucket and table in moto, and the pipeline configured for aws mode."""
+def stack(monkeypatch: pytest.MonkeyPatch, use_pipeline: UsePipeline) -> Iterator[None]:
+    """The stack's bucket and table in moto, as the template declares them, and the pipeline
+    configured for aws mode."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": REGION,
-        "PHOTOSHARE_BACKEND": "aws",
-        "PHOTOSHARE_AWS_REGION": REGION,
-        "PHOTOSHARE_BUCKET": BUCKET,
-        "PHOTOSHARE_RESULTS_TABLE": TABLE,
-        "PHOTOSHARE_STATE_MACHINE_ARN": "arn:aws:states:eu-west-1:123456789012:stateMachine:p",
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("PHOTOSHARE_AWS_ENDPOINT_URL", raising=False)
+    use_pipeline(
+        PHOTOSHARE_BACKEND="aws",
+        PHOTOSHARE_AWS_REGION=REGION,
+        PHOTOSHARE_BUCKET=BUCKET,
+        PHOTOSHARE_RESULTS_TABLE=TABLE,
+        PHOTOSHARE_STATE_MACHINE_ARN="arn:aws:states:eu-west-1:123456789012:stateMachine:p",
+    )
     with mock_aws():
-        s3 = boto3.client("s3", region_name=REGION)
-        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-        boto3.client("dynamodb", region_name=REGION).create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "photoId", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "photoId", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_photo_bucket(boto3.client("s3", region_name=REGION), BUCKET, REGION)
+        create_results_table(boto3.client("dynamodb", region_name=REGION), TABLE)
         yield
 
 

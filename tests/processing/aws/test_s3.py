@@ -3,14 +3,18 @@
 import base64
 import json
 import time
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import botocore.auth
 import pytest
 import requests
 
 from processing.adapters.aws_s3 import S3BlobStore, S3UploadSigner, bucket_origin, s3_client
 from processing.adapters.local_uploads import UploadRefused, check_policy
+from processing.adapters.reused_urls import ReusedUrls
+from processing.keys import THUMBNAIL_CACHE_CONTROL
 from processing.ports import BlobNotFound
 from tests.processing.aws.conftest import BUCKET
 
@@ -176,3 +180,35 @@ def test_a_few_folders_are_listed_each_on_its_own(s3) -> None:
 
     remaining = s3.list_objects_v2(Bucket=BUCKET)["Contents"]
     assert [entry["Key"] for entry in remaining] == ["private/7/resized/ab/250.jpg"]
+
+
+def test_a_thumbnail_is_stored_with_the_cache_control_it_is_served_with(s3) -> None:
+    key = "private/7/resized/0b5c3c4e-8a8f-4a65-9f53-2f1e6c1d2a90/250.jpg"
+    S3BlobStore(s3, BUCKET).put(
+        key, b"\xff\xd8\xff", content_type="image/jpeg", cache_control=THUMBNAIL_CACHE_CONTROL
+    )
+    assert s3.head_object(Bucket=BUCKET, Key=key)["CacheControl"] == (
+        "private, max-age=31536000, immutable"
+    )
+
+
+def test_presigned_gets_are_reused_and_renewed_near_their_end(
+    s3, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1_800_000_000.0]
+    # botocore signs with its own clock; it follows the test's, so a renewal is a new signature.
+    monkeypatch.setattr(
+        botocore.auth, "get_current_datetime", lambda: datetime.fromtimestamp(clock[0], UTC)
+    )
+    signer = S3UploadSigner(s3, BUCKET, urls=ReusedUrls(clock=lambda: clock[0]))
+    first = signer.presigned_get(KEY, expires_in=3600)
+    clock[0] += 2699
+    assert signer.presigned_get(KEY, expires_in=3600) == first
+    # Another disposition is another URL, kept on its own.
+    download = signer.presigned_get(KEY, expires_in=3600, content_disposition="attachment")
+    assert download != first
+    clock[0] += 1
+    renewed = signer.presigned_get(KEY, expires_in=3600)
+    assert renewed != first
+    dates = [parse_qs(urlsplit(url).query)["X-Amz-Date"][0] for url in (first, renewed)]
+    assert dates == ["20270115T080000Z", "20270115T084500Z"]

@@ -16,6 +16,7 @@ from processing.handlers import s3_trigger
 from processing.local.s3_events import object_created
 from processing.results import ResultItem, Status, Tombstone
 from processing.runtime import config
+from tests.conftest import UsePipeline
 from tests.processing.aws.conftest import BUCKET, REGION, TABLE
 from tests.processing.images import jpeg, png
 
@@ -25,21 +26,20 @@ KEY = f"private/7/uploads/3/{PHOTO_ID}.jpg"
 
 
 @pytest.fixture
-def machine(s3: Any, dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, str]:
+def machine(s3: Any, dynamodb: Any, use_pipeline: UsePipeline) -> tuple[Any, str]:
     client = boto3.client("stepfunctions", region_name=REGION)
     arn = client.create_state_machine(
         name="PhotoPipeline",
         definition=(ROOT / "infra/statemachine/photo_pipeline.asl.json").read_text(),
         roleArn="arn:aws:iam::123456789012:role/photoshare",
     )["stateMachineArn"]
-    for name, value in {
-        "PHOTOSHARE_BACKEND": "aws",
-        "PHOTOSHARE_AWS_REGION": REGION,
-        "PHOTOSHARE_RESULTS_TABLE": TABLE,
-        "PHOTOSHARE_STATE_MACHINE_ARN": arn,
-        "PHOTOSHARE_BUCKET": BUCKET,
-    }.items():
-        monkeypatch.setenv(name, value)
+    use_pipeline(
+        PHOTOSHARE_BACKEND="aws",
+        PHOTOSHARE_AWS_REGION=REGION,
+        PHOTOSHARE_RESULTS_TABLE=TABLE,
+        PHOTOSHARE_STATE_MACHINE_ARN=arn,
+        PHOTOSHARE_BUCKET=BUCKET,
+    )
     return client, arn
 
 

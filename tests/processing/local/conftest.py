@@ -2,13 +2,15 @@ from pathlib import Path
 
 import pytest
 
-from processing.runtime import PipelineConfig, config
+from processing.runtime import PipelineConfig
+from tests.conftest import UsePipeline
 
 
 @pytest.fixture
-def pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PipelineConfig:
+def pipeline(tmp_path: Path, use_pipeline: UsePipeline) -> PipelineConfig:
     """The local runtime in a temporary var/ directory, with quick leases."""
-    monkeypatch.setenv("PHOTOSHARE_BACKEND", "local")
-    monkeypatch.setenv("PHOTOSHARE_VAR_DIR", str(tmp_path))
-    monkeypatch.setenv("PHOTOSHARE_QUEUE_LEASE_SECONDS", "2")
-    return config()
+    return use_pipeline(
+        PHOTOSHARE_BACKEND="local",
+        PHOTOSHARE_VAR_DIR=str(tmp_path),
+        PHOTOSHARE_QUEUE_LEASE_SECONDS="2",
+    )

@@ -14,7 +14,8 @@ from processing.local.pipeline import DEFINITION, load_definition, run_execution
 from processing.local.worker import work_once
 from processing.recognition.labels import Label
 from processing.results import ResultItem, Status
-from processing.runtime import PipelineConfig, config
+from processing.runtime import PipelineConfig
+from tests.conftest import UsePipeline
 from tests.processing.exif_fixtures import LISBON_GPS
 from tests.processing.images import exif_block, jpeg, orientation_card, stored_for
 
@@ -154,13 +155,13 @@ def test_editing_the_definition_changes_what_runs(pipeline: PipelineConfig, tmp_
 
 
 def test_recognition_that_cannot_run_fails_the_photo_with_the_reason(
-    pipeline: PipelineConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pipeline: PipelineConfig, tmp_path: Path, use_pipeline: UsePipeline
 ) -> None:
-    monkeypatch.setenv("PHOTOSHARE_MODELS_DIR", str(tmp_path / "no-models"))
-    key = upload(config(), jpeg())
-    drain(config())
+    without_models = use_pipeline(PHOTOSHARE_MODELS_DIR=str(tmp_path / "no-models"))
+    key = upload(without_models, jpeg())
+    drain(without_models)
 
-    item = result(config(), key)
+    item = result(without_models, key)
     assert item.status is Status.FAILED
     assert item.error == "ModelsUnavailable"
     assert "make models" in (item.cause or "")

@@ -9,12 +9,13 @@ import pytest
 from processing.local import worker
 from processing.recognition.local import _loaded
 from processing.recognition.models.manifest import default_models_dir
+from tests.conftest import UsePipeline
 
 
 def test_missing_models_are_reported_once_at_start(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, use_pipeline: UsePipeline, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setenv("PHOTOSHARE_MODELS_DIR", str(tmp_path / "none"))
+    use_pipeline(PHOTOSHARE_MODELS_DIR=str(tmp_path / "none"))
     worker._warm_up()
     assert "run `make models`" in caplog.text
     assert "every photo fails at its Recognize step" in caplog.text

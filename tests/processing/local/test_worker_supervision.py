@@ -16,7 +16,8 @@ from processing.local.bucket import S3_EVENT
 from processing.local.s3_events import object_created
 from processing.local.supervisor import HEALTHY_AFTER
 from processing.results import Status
-from processing.runtime import PipelineConfig, config
+from processing.runtime import PipelineConfig
+from tests.conftest import UsePipeline
 from tests.processing.local.processes import (
     alive,
     processed,
@@ -32,13 +33,14 @@ from tests.processing.local.processes import (
 
 
 @pytest.fixture
-def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PipelineConfig:
+def runtime(tmp_path: Path, use_pipeline: UsePipeline) -> PipelineConfig:
     """A temporary var/ whose leases are far longer than any test: a job taken again within
     a test was released by the parent, not freed by its lease."""
-    monkeypatch.setenv("PHOTOSHARE_BACKEND", "local")
-    monkeypatch.setenv("PHOTOSHARE_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("PHOTOSHARE_QUEUE_LEASE_SECONDS", "600")
-    return config()
+    return use_pipeline(
+        PHOTOSHARE_BACKEND="local",
+        PHOTOSHARE_VAR_DIR=str(tmp_path / "var"),
+        PHOTOSHARE_QUEUE_LEASE_SECONDS="600",
+    )
 
 
 def restart_lines(log: Path) -> list[str]:
@@ -96,10 +98,9 @@ def test_sigint_stops_the_workers_and_the_parent_exits_0(
 
 
 def test_the_job_of_a_killed_worker_is_taken_again_at_once(
-    runtime: PipelineConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    runtime: PipelineConfig, tmp_path: Path, use_pipeline: UsePipeline
 ) -> None:
-    monkeypatch.setenv("PHOTOSHARE_MAX_UPLOAD_BYTES", "200000000")  # the noise PNG is 72 MB
-    runtime = config()
+    runtime = use_pipeline(PHOTOSHARE_MAX_UPLOAD_BYTES="200000000")  # the noise PNG is 72 MB
     database = runtime.local_database().read()
 
     def execution_holder() -> int | None:
@@ -148,9 +149,9 @@ def test_a_worker_over_its_memory_ceiling_is_replaced_and_the_next_job_runs(
 
 
 def test_the_memory_ceiling_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert config().worker_max_rss_mb == 450
+    assert PipelineConfig.from_environment().worker_max_rss_mb == 450
     monkeypatch.setenv("PHOTOSHARE_WORKER_MAX_RSS_MB", "300")
-    assert config().worker_max_rss_mb == 300
+    assert PipelineConfig.from_environment().worker_max_rss_mb == 300
 
 
 def test_an_idle_worker_is_woken_by_a_put(runtime: PipelineConfig, tmp_path: Path) -> None:
