@@ -34,6 +34,7 @@ from PIL import Image
 from processing.adapters.aws_dynamodb import DynamoResultStore
 from processing.metadata import extract_metadata
 from processing.results import ResultItem, Status
+from tests.infra.cfn import results_table
 
 ROOT = Path(__file__).resolve().parents[1]
 REGION = "eu-west-1"
@@ -88,12 +89,8 @@ class Stack:
         self.s3.create_bucket(
             Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
         )
-        self.dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "photoId", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "photoId", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        # The table as infra/template.yaml declares it (the sweeper queries its Running index).
+        self.dynamodb.create_table(**results_table(TABLE))
         machine = session.client("stepfunctions", endpoint_url=endpoint)
         definition = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
         self.state_machine = machine.create_state_machine(
