@@ -59,6 +59,19 @@ def use_pipeline(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterato
     runtime.configure(None)
 
 
+@pytest.fixture
+def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Credentials and a region for moto (in-process or server): boto3 needs some, and a test
+    must never reach a real account with a developer's own."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
 @pytest.fixture(autouse=True)
 def var_dir(use_pipeline: UsePipeline, tmp_path: Path) -> Path:
     """Each test's own var/ folder (database of the pipeline, media), for Django and the

@@ -14,7 +14,6 @@ import re
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -23,7 +22,6 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from moto.server import ThreadedMotoServer
 from pytest_django.fixtures import Settings
 
 from albums.models import Album, Photo
@@ -42,24 +40,6 @@ pytestmark = [pytest.mark.aws, pytest.mark.django_db]
 REGION = "eu-west-1"
 BUCKET = "photoshare-e2e"
 TABLE = "ImageMetadata"
-
-
-@pytest.fixture
-def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    yield endpoint
-    # moto keeps its state per process, across servers: start the next test from nothing.
-    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))
-    server.stop()
 
 
 @pytest.fixture

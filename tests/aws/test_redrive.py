@@ -14,13 +14,10 @@ so the local runner plays Step Functions, as in test_end_to_end.py.
 from __future__ import annotations
 
 import json
-import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from processing.handlers import s3_trigger
 from processing.local.pipeline import current_definition, resources
@@ -44,30 +41,18 @@ RECEIVES_BEFORE_DLQ = properties("UploadQueue")["RedrivePolicy"]["maxReceiveCoun
 
 
 @pytest.fixture
-def endpoint(monkeypatch: pytest.MonkeyPatch, use_pipeline: UsePipeline) -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ENDPOINT_URL": url,  # where the redrive command's plain boto3 client goes
-    }.items():
-        monkeypatch.setenv(name, value)
+def endpoint(moto_server: str, monkeypatch: pytest.MonkeyPatch, use_pipeline: UsePipeline) -> str:
+    # Where the redrive command's plain boto3 client goes.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
     use_pipeline(
         PHOTOSHARE_BACKEND="aws",
         PHOTOSHARE_BUCKET=BUCKET,
         PHOTOSHARE_RESULTS_TABLE=TABLE,
         PHOTOSHARE_STATE_MACHINE_ARN=MACHINE_ARN,
         PHOTOSHARE_AWS_REGION=REGION,
-        PHOTOSHARE_AWS_ENDPOINT_URL=url,
+        PHOTOSHARE_AWS_ENDPOINT_URL=moto_server,
     )
-    yield url
-    # moto keeps its state per process, across servers: start the next test from nothing.
-    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"))
-    server.stop()
+    return moto_server
 
 
 class Stack:

@@ -17,11 +17,11 @@ from albums import sharing
 from albums.models import Album, Photo
 from processing.thumbnails import make_thumbnails
 from tests.albums.test_sharing import assert_no_gps
-from tests.aws.test_end_to_end import BUCKET, REGION, moto_server, stack
+from tests.aws.test_end_to_end import BUCKET, REGION, stack
 from tests.processing.test_redaction import jpeg_with_xmp
 
 pytestmark = [pytest.mark.aws, pytest.mark.django_db]
-__all__ = ["moto_server", "stack"]  # fixtures, used by name
+__all__ = ["stack"]  # a fixture, used by name
 
 
 @pytest.fixture

@@ -60,16 +60,11 @@ NOWHERE = "https://throttled.invalid/"  # a URL no moto backend serves
 
 
 @pytest.fixture
-def stack(monkeypatch: pytest.MonkeyPatch, use_pipeline: UsePipeline) -> Iterator[None]:
+def stack(
+    fake_aws_credentials: None, monkeypatch: pytest.MonkeyPatch, use_pipeline: UsePipeline
+) -> Iterator[None]:
     """The stack's bucket and table in moto, as the template declares them, and the pipeline
     configured for aws mode."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
     monkeypatch.delenv("PHOTOSHARE_AWS_ENDPOINT_URL", raising=False)
     use_pipeline(
         PHOTOSHARE_BACKEND="aws",

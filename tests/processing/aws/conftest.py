@@ -17,14 +17,7 @@ RESULTS_TABLE: dict[str, Any] = results_table(TABLE)
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
+def aws(fake_aws_credentials: None) -> Iterator[None]:
     with mock_aws():
         yield
 
