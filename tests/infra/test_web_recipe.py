@@ -271,5 +271,6 @@ def test_the_image_builds_and_starts_with_the_same_commands_as_app_runner() -> N
     assert json.loads(command) == shlex.split(values["StartCommand"])
     # It serves as a user of its own, on the port both templates route to.
     users = [arguments for keyword, arguments in instructions if keyword == "USER"]
-    assert users and users[-1] not in ("root", "0")
+    assert users
+    assert users[-1] not in ("root", "0")
     assert ("EXPOSE", values["Port"]) in instructions
