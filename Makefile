@@ -16,10 +16,10 @@ CHROMIUM ?= /usr/bin/chromium
 # meet the app's.
 CHECKOV_VENV ?= $(TOOLS)/checkov
 
-.PHONY: help setup models accuracy bench-recognition run test test-postgres test-aws test-browser lint format lock chromium bench bench-pipeline bench-import bench-cold conformance lambda deploy deploy-web clean
+.PHONY: help setup models accuracy bench-recognition run test test-postgres test-aws test-browser lint format lock chromium bench bench-pipeline bench-import bench-cold conformance lambda deploy deploy-web deploy-web-fargate web-image clean
 
 help:  ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -121,6 +121,34 @@ deploy-web:  ## Deploy the web tier's stack (App Runner, RDS; see docs/deploy.md
 	if grep -qs '^\[web\.deploy' $(SAMCONFIG); then \
 	  sam deploy --template-file infra/web.yaml --config-env web; \
 	else sam deploy --template-file infra/web.yaml --config-env web --guided; fi
+
+# The web tier on ECS Fargate, for accounts App Runner no longer takes: its own config-env, asked
+# only the first time like the others. The first deploy has no ImageTag and starts no task; then
+# `make web-image`, ImageTag in samconfig.toml, and this again (docs/deploy.md, step 4).
+deploy-web-fargate:  ## Deploy the web tier's stack on ECS Fargate (ALB, RDS; see docs/deploy.md)
+	if grep -qs '^\[fargate\.deploy' $(SAMCONFIG); then \
+	  sam deploy --template-file infra/web-fargate.yaml --config-env fargate; \
+	else sam deploy --template-file infra/web-fargate.yaml --config-env fargate --guided; fi
+
+# The stack and region the Fargate deploy saved; either can be given instead (FARGATE_STACK=...).
+FARGATE_STACK ?= $(shell sed -n '/^\[fargate\.deploy\.parameters\]/,/^\[/s/^stack_name *= *"\(.*\)"/\1/p' $(SAMCONFIG) 2>/dev/null)
+FARGATE_REGION ?= $(shell sed -n '/^\[fargate\.deploy\.parameters\]/,/^\[/s/^region *= *"\(.*\)"/\1/p' $(SAMCONFIG) 2>/dev/null)
+# A tag names one commit: the repository's tags are immutable, so a clean tree is required.
+IMAGE_TAG ?= $(shell git rev-parse --short=12 HEAD)
+
+# Needs Docker (with buildx's QEMU on an x86 machine: the tasks are arm64) and the AWS CLI; not
+# run by any test here.
+web-image:  ## Build the web app's image (linux/arm64) and push it to the Fargate stack's ECR repository
+	@test -n "$(FARGATE_STACK)" || { echo "Run make deploy-web-fargate first, or give FARGATE_STACK=<its name>" >&2; exit 1; }
+	@test -z "$$(git status --porcelain)" || { echo "Commit first: the image is tagged with the commit ($(IMAGE_TAG))" >&2; exit 1; }
+	set -euo pipefail; \
+	region="$(FARGATE_REGION)"; region="$${region:-$$(aws configure get region)}"; \
+	repository=$$(aws cloudformation describe-stacks --region "$$region" --stack-name $(FARGATE_STACK) \
+	  --query "Stacks[0].Outputs[?OutputKey=='RepositoryUri'].OutputValue" --output text); \
+	aws ecr get-login-password --region "$$region" | docker login --username AWS --password-stdin "$${repository%%/*}"; \
+	docker build --platform linux/arm64 --tag "$$repository:$(IMAGE_TAG)" .; \
+	docker push "$$repository:$(IMAGE_TAG)"; \
+	echo "Pushed $$repository:$(IMAGE_TAG). Set ImageTag=$(IMAGE_TAG) in $(SAMCONFIG) under [fargate.deploy.parameters], then: make deploy-web-fargate"
 
 conformance: setup  ## Check the pipeline against the real photos in ../shared/corpus
 	$(PY) -m processing.conformance ../shared/corpus

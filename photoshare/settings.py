@@ -18,6 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from photoshare.env import Env
 from photoshare.secret_key import require_strong_secret_key
+from photoshare.task_address import task_addresses
 from processing.runtime import ConfigurationError, PipelineConfig
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -70,6 +71,11 @@ elif len(SECRET_KEY) < 50:
     raise ImproperlyConfigured(f"{_SECRET_KEY_SOURCE} must be at least 50 characters long.")
 
 ALLOWED_HOSTS = env.list("PHOTOSHARE_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+# On ECS Fargate (infra/web-fargate.yaml) the load balancer checks each task's health with the
+# task's private address as its host, unknown until the task starts: ECS tells each container. From
+# outside, only the stack's own host names get through the load balancer's listener rules.
+if env.bool("PHOTOSHARE_ALLOW_TASK_ADDRESS", False):
+    ALLOWED_HOSTS += task_addresses(env.str("ECS_CONTAINER_METADATA_URI_V4"))
 CSRF_TRUSTED_ORIGINS = env.list("PHOTOSHARE_CSRF_TRUSTED_ORIGINS", [])
 
 # --- Upload limits (enforced by the upload tickets and again by the pipeline) ------------------
@@ -283,7 +289,12 @@ STORAGES = {
 PHOTOSHARE_HTTPS = env.bool("PHOTOSHARE_HTTPS", False)
 SESSION_COOKIE_SECURE = PHOTOSHARE_HTTPS
 CSRF_COOKIE_SECURE = PHOTOSHARE_HTTPS
-SECURE_SSL_REDIRECT = PHOTOSHARE_HTTPS
+# The app's own redirect to HTTPS, unless a load balancer in front redirects already and checks the
+# app's health over plain HTTP, which a redirect would fail (infra/web-fargate.yaml); check
+# --deploy's warning about it is then silenced, as the redirect happens in front of the app.
+SECURE_SSL_REDIRECT = env.bool("PHOTOSHARE_SSL_REDIRECT", PHOTOSHARE_HTTPS)
+if PHOTOSHARE_HTTPS and not SECURE_SSL_REDIRECT:
+    SILENCED_SYSTEM_CHECKS = ["security.W008"]
 SECURE_HSTS_SECONDS = env.int("PHOTOSHARE_HSTS_SECONDS", 31_536_000 if PHOTOSHARE_HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PHOTOSHARE_HTTPS
 SECURE_HSTS_PRELOAD = PHOTOSHARE_HTTPS

@@ -1,6 +1,8 @@
 """The web tier's recipe, run as App Runner runs it: its build and start commands, read from
 infra/web.yaml, on a copy of the repository's tracked files, with a Python of its own and the
-service's environment, until the login page answers.
+service's environment, until the login page answers. The container image for ECS Fargate
+(Dockerfile) must run exactly the same two commands, so this run covers what the image runs; the
+image build itself needs a Docker daemon and is not run here.
 
 What stands in for App Runner here: a fresh venv plays the managed runtime's ``python3`` (nothing
 installed in it), pip sees PyPI only (the machine's pip configuration, wheel folders and
@@ -16,8 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -231,3 +235,42 @@ def test_the_recipe_builds_starts_and_serves_the_login_page(
     assert "/static/" in page
     # The start command migrated before serving (the cache table, accounts/0002, is a migration).
     assert any("Operations to perform:" in line for line in log), "".join(log)
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """The Dockerfile's instructions as (keyword, arguments), continuation lines joined."""
+    instructions: list[tuple[str, str]] = []
+    pending = ""
+    for line in (ROOT / "Dockerfile").read_text().splitlines():
+        stripped = line.strip()
+        if not pending and (not stripped or stripped.startswith("#")):
+            continue
+        if stripped.endswith("\\"):
+            pending += stripped[:-1] + " "
+            continue
+        keyword, _, arguments = (pending + stripped).partition(" ")
+        instructions.append((keyword.upper(), " ".join(arguments.split())))
+        pending = ""
+    return instructions
+
+
+def test_the_image_builds_and_starts_with_the_same_commands_as_app_runner() -> None:
+    values = code_configuration()
+    instructions = dockerfile_instructions()
+    keywords = [keyword for keyword, _ in instructions]
+    # The only source the image gets is the build context, copied once; after it, the one RUN is
+    # App Runner's build command, so nothing the test above does not run changes the app.
+    copied = instructions.index(("COPY", ". ."))
+    after_copy = [arguments for keyword, arguments in instructions[copied:] if keyword == "RUN"]
+    assert after_copy == [values["BuildCommand"]]
+    assert keywords.count("COPY") == 1
+    assert "ADD" not in keywords
+    # Its command is App Runner's start command, with no entrypoint wrapped around it.
+    assert "ENTRYPOINT" not in keywords
+    (command,) = [arguments for keyword, arguments in instructions if keyword == "CMD"]
+    assert json.loads(command) == shlex.split(values["StartCommand"])
+    # It serves as a user of its own, on the port both templates route to.
+    users = [arguments for keyword, arguments in instructions if keyword == "USER"]
+    assert users
+    assert users[-1] not in ("root", "0")
+    assert ("EXPOSE", values["Port"]) in instructions
