@@ -16,7 +16,7 @@ CHROMIUM ?= /usr/bin/chromium
 # meet the app's.
 CHECKOV_VENV ?= $(TOOLS)/checkov
 
-.PHONY: help setup models accuracy bench-recognition run test test-postgres test-aws test-browser lint format lock chromium bench bench-pipeline bench-import bench-cold conformance lambda deploy deploy-web deploy-web-fargate web-image clean
+.PHONY: help setup models accuracy accuracy-recognition bench-recognition run test test-postgres test-aws test-browser lint format lock chromium bench bench-pipeline bench-import bench-cold conformance lambda deploy deploy-web deploy-web-fargate web-image clean
 
 help:  ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -155,6 +155,10 @@ conformance: setup  ## Check the pipeline against the real photos in ../shared/c
 
 accuracy: setup models  ## Check local recognition against the labelled photos in ../shared/corpus
 	$(PY) -m processing.accuracy ../shared/corpus
+
+# The 20 photos of issue 13, with forbidden labels; not in CI until the recognizer meets the goals.
+accuracy-recognition: setup models  ## Check local recognition against the labelled photos in ../shared/recognition
+	$(PY) -m processing.accuracy ../shared/recognition
 
 bench-recognition: $(VENV)/.synced-bench models  ## Recognition latency, memory, cold start and throughput
 	PYTHONPATH=. $(PY) bench/recognition.py
