@@ -126,10 +126,17 @@ def label_remove(*, photo: Photo, name: str) -> Label:
         label = _recognized(photo, name)
         if photo.label_corrections.filter(kind=LabelCorrection.Kind.REMOVED).count() >= MAX_REMOVED:
             raise CorrectionRefused("This photo has too many removed labels; put some back first")
-        LabelCorrection.objects.update_or_create(
-            photo=photo,
-            term_key=term_key(label.name),
-            defaults={"kind": LabelCorrection.Kind.REMOVED, "name": label.name},
+        # Removed already: nothing to add (one statement, whatever the race).
+        LabelCorrection.objects.bulk_create(
+            [
+                LabelCorrection(
+                    photo=photo,
+                    kind=LabelCorrection.Kind.REMOVED,
+                    name=label.name,
+                    term_key=term_key(label.name),
+                )
+            ],
+            ignore_conflicts=True,
         )
         index_labels([photo])
     return label
