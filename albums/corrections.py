@@ -126,7 +126,11 @@ def label_remove(*, photo: Photo, name: str) -> Label:
         label = _recognized(photo, name)
         if photo.label_corrections.filter(kind=LabelCorrection.Kind.REMOVED).count() >= MAX_REMOVED:
             raise CorrectionRefused("This photo has too many removed labels; put some back first")
-        # Removed already: nothing to add (one statement, whatever the race).
+        # An own tag of the same name (made before a re-run named it too) goes with it: the
+        # person now says it is not there. Removed already: nothing to add.
+        photo.label_corrections.filter(
+            kind=LabelCorrection.Kind.ADDED, term_key=term_key(label.name)
+        ).delete()
         LabelCorrection.objects.bulk_create(
             [
                 LabelCorrection(

@@ -154,6 +154,23 @@ def test_tagging_a_removed_labels_name_puts_it_back(alice_client: Client, horses
     assert labels_of(horses).tags == []
 
 
+def test_removing_a_label_a_rerun_gave_an_own_tags_name_removes_both(
+    alice_client: Client, horses: Photo
+) -> None:
+    tag_add(photo=horses, text="person")
+    store = config().result_store()
+    store.record_final(
+        ResultItem(str(horses.id), Status.SUCCEEDED, labels=(HORSE, PERSON)), overwrite=True
+    )
+    Photo.objects.filter(pk=horses.pk).update(status=Photo.Status.PROCESSING)
+    refresh_photos([Photo.objects.get(pk=horses.pk)])
+    label_remove(photo=horses, name="Person")
+    assert found(alice_client, "person") == []
+    horses.refresh_from_db()
+    assert labels_of(horses).tags == []
+    assert [label.name for label in labels_of(horses).removed] == ["Person"]
+
+
 def test_only_a_label_the_photo_has_can_be_removed(horses: Photo) -> None:
     with pytest.raises(CorrectionRefused):
         label_remove(photo=horses, name="Giraffe")
@@ -245,9 +262,9 @@ def test_a_correction_costs_a_fixed_number_of_queries(
     for i in range(MAX_OWN_TAGS - 1):
         tag_add(photo=horses, text=f"tag {i}")
     # However many tags: session and user, the photo, then under a savepoint the photo locked,
-    # its removals counted, the removal, the index's delete, corrections and insert; then the
-    # answer's photo and corrections.
-    with django_assert_max_num_queries(13):
+    # its removals counted, a same-named tag deleted, the removal, the index's delete,
+    # corrections and insert; then the answer's photo and corrections.
+    with django_assert_max_num_queries(14):
         response = post(alice_client, horses, json=True, action="remove", name="Cow")
     assert response.status_code == 200
     assert PhotoLabel.objects.filter(photo=horses).count() == 1 + 2 + MAX_OWN_TAGS - 1
