@@ -338,6 +338,32 @@ class PhotoLabel(models.Model):
         return self.term
 
 
+class LabelCorrection(models.Model):
+    """The owner's word on one of a photo's labels, kept apart from what the recognizer said
+    (``Photo.labels`` stays the model's answer, which the accuracy command measures): a
+    recognizer label they removed, or a tag of their own. At most one per name and photo, so
+    tagging a removed label's name puts it back (albums.corrections)."""
+
+    class Kind(models.TextChoices):
+        REMOVED = "removed", "Removed label"
+        ADDED = "added", "Own tag"
+
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="label_corrections")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    name = models.CharField(max_length=100)  # the recognizer's name, or the tag as normalised
+    term_key = models.CharField(max_length=100)  # albums.models.term_key of the name
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("created_at", "pk")
+        constraints = (
+            models.UniqueConstraint("photo", "term_key", name="label_correction_unique_term"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.name}"
+
+
 # 32 bytes: 256 random bits, twice the issue's minimum, 43 URL-safe characters.
 SHARE_TOKEN_BYTES = 32
 

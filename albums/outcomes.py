@@ -30,7 +30,8 @@ from django.utils import timezone
 
 from albums.changes import stamp_changes
 from albums.columns import column_int, column_text, storable_json
-from albums.models import Album, Photo, PhotoLabel, term_key
+from albums.corrections import index_labels
+from albums.models import Album, Photo
 from albums.pipeline import ResultItem, Status, announce_upload, pipeline_config
 
 logger = logging.getLogger(__name__)
@@ -181,35 +182,5 @@ def _save(changed: list[Photo]) -> None:
             stamp_changes(album_id, photos)
             for photo in photos:
                 photo.save()
-            _index_labels([photo for photo in photos if photo.status == Photo.Status.SUCCEEDED])
-
-
-def _index_labels(photos: list[Photo]) -> None:
-    """The searchable terms of finished photos: every label and every parent, once per photo."""
-    if not photos:
-        return
-    PhotoLabel.objects.filter(photo__in=photos).delete()
-    rows: list[PhotoLabel] = []
-    for photo in photos:
-        terms: dict[str, PhotoLabel] = {}
-        for label in photo.recognized_labels:
-            names = [(label.name, False), *((parent, True) for parent in label.parents)]
-            for name, is_parent in names:
-                key = term_key(name)
-                if not key:
-                    continue
-                known = terms.get(key)
-                if known is None:
-                    terms[key] = PhotoLabel(
-                        photo=photo,
-                        owner_id=photo.album.owner_id,
-                        term=column_text(PhotoLabel, "term", name),
-                        term_key=key,
-                        confidence=label.confidence,
-                        is_parent=is_parent,
-                    )
-                else:
-                    known.confidence = max(known.confidence, label.confidence)
-                    known.is_parent = known.is_parent and is_parent
-        rows.extend(terms.values())
-    PhotoLabel.objects.bulk_create(rows)
+            # The owner's corrections apply: a re-run's labels never bring a removed one back.
+            index_labels([photo for photo in photos if photo.status == Photo.Status.SUCCEEDED])

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods
 
 from albums.changes import album_counts, changes_since, current_cursor, settled_cursor
 from albums.columns import column_text
+from albums.corrections import MAX_TAG_LENGTH, labels_of
 from albums.models import Album, Photo, PhotoLabel
 from albums.neighbours import Neighbours, neighbours, position
 from albums.ordering import TIMELINE, AlbumSort
@@ -218,6 +219,7 @@ def viewer_context(
     (``photo_url`` makes a photo's URL in that page's own scheme)."""
     return {
         "photo": photo,
+        "labels": labels_of(photo),
         "grid": grid,
         "close_url": close_url,
         "previous": around.previous,
@@ -248,6 +250,10 @@ def photo_detail(request: AuthenticatedRequest, photo_id: UUID) -> HttpResponse:
         "album": photo.album,
         "original_url": photo_image_url(photo),
         "rejected_retention_days": settings.PHOTOSHARE_REJECTED_RETENTION_DAYS,
+        # The owner corrects a done photo's labels; a share's page never sets this.
+        "can_correct": photo.status == Photo.Status.SUCCEEDED,
+        "labels_query": grid.link_query,
+        "max_tag_length": MAX_TAG_LENGTH,
     }
     return render(request, "albums/photo_detail.html", context)
 

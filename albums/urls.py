@@ -1,6 +1,6 @@
 from django.urls import path
 
-from albums import bulk_views, photo_views, share_views, timeline_views, views
+from albums import bulk_views, label_views, photo_views, share_views, timeline_views, views
 
 app_name = "albums"
 
@@ -50,6 +50,7 @@ urlpatterns = [
     path("search/", views.photo_search, name="search"),
     path("timeline/", timeline_views.timeline, name="timeline"),
     path("photos/<uuid:photo_id>/", photo_views.photo_detail, name="photo"),
+    path("photos/<uuid:photo_id>/labels/", label_views.photo_labels, name="photo-labels"),
     path("photos/<uuid:photo_id>/delete/", photo_views.photo_delete_view, name="photo-delete"),
     path("photos/<uuid:photo_id>/execution/", photo_views.photo_execution, name="execution"),
 ]

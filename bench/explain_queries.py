@@ -94,8 +94,8 @@ def _fill(photos_for_alice: int, other_users: int) -> dict[str, Any]:
     from django.utils import timezone
 
     from accounts.models import User
+    from albums.corrections import index_labels
     from albums.models import Album, Photo
-    from albums.outcomes import _index_labels
     from processing.recognition.labels import Label
 
     rng = random.Random(11)
@@ -147,7 +147,7 @@ def _fill(photos_for_alice: int, other_users: int) -> dict[str, Any]:
             size = min(BATCH, count - made)
             with transaction.atomic():
                 batch = Photo.objects.bulk_create(photos_of(album, size, made))
-                _index_labels([p for p in batch if p.status == Photo.Status.SUCCEEDED])
+                index_labels([p for p in batch if p.status == Photo.Status.SUCCEEDED])
             made += size
         Album.objects.filter(pk=album.pk).update(change_seq=count)
 

@@ -145,13 +145,6 @@ def exposure_summary(photo: Photo) -> str:
 
 
 @register.filter
-def label_chips(photo: Photo, limit: int | None = None) -> list[Label]:
-    """The labels to show as chips, most confident first, at most ``limit``."""
-    labels = photo.recognized_labels
-    return labels[:limit] if limit else labels
-
-
-@register.filter
 def hue_classes(hue: int) -> str:
     """An album cover's hue (0-359) as two classes, its tens and its units of degrees, which the
     stylesheet adds up: the page may not set a style attribute (Content-Security-Policy), and
@@ -160,9 +153,9 @@ def hue_classes(hue: int) -> str:
 
 
 @register.filter
-def label_boxes(photo: Photo) -> list[dict[str, object]]:
-    """Where each instance of a label is, in percent of the upright picture, for outlining it
-    over the preview."""
+def label_boxes(labels: list[Label]) -> list[dict[str, object]]:
+    """Where each instance of these labels is, in percent of the upright picture, for outlining
+    it over the preview (the labels that stand: see albums.corrections.labels_of)."""
     return [
         {
             "name": label.name,
@@ -172,6 +165,6 @@ def label_boxes(photo: Photo) -> list[dict[str, object]]:
             "height": round(100 * instance.box.height, 2),
             "confidence": round(instance.confidence),
         }
-        for label in photo.recognized_labels
+        for label in labels
         for instance in label.instances
     ]

@@ -5,7 +5,8 @@
 // copied link land on the same photo), Escape goes back to the grid, a double-click, double-tap,
 // pinch or the zoom button brings the original, the neighbours' previews are loaded ahead, and a
 // label chip outlines where its label was found (a tap on a phone; searching is the link beside,
-// the owner's only). What a page offers is in its markup: no data-original, no original on zoom.
+// the owner's only), and the owner's label corrections are sent without leaving the page. What
+// a page offers is in its markup: no data-original, no original on zoom; no forms, no edits.
 (function () {
   "use strict";
   const SWIPE_PX = 50; // a shorter horizontal move is a tap or a wobble, not a swipe
@@ -207,6 +208,52 @@
     }
   }
 
+  // The owner's label corrections (albums/label_views.py): the page's own forms, sent with fetch
+  // (their csrfmiddlewaretoken goes with them); the answer's labels and boxes replace the old
+  // ones in place. A refusal keeps what was typed and says why; anything unexpected (the session
+  // ended, the network) sends the form the ordinary way.
+  async function correctLabels(form) {
+    const labels = document.getElementById("photo-labels");
+    if (!labels) return form.submit();
+    for (const button of form.querySelectorAll("button")) button.disabled = true;
+    let answer;
+    let ok = false;
+    try {
+      // Not form.action: the forms have a field named "action", which that property would be.
+      const response = await fetch(form.getAttribute("action"), {
+        method: "POST",
+        body: new FormData(form),
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      const type = response.headers.get("Content-Type") || "";
+      if (response.redirected || !type.startsWith("application/json")) throw new Error("HTTP " + response.status);
+      answer = await response.json();
+      ok = response.ok;
+    } catch (error) {
+      form.submit();
+      return;
+    }
+    if (ok) {
+      const adding = form.querySelector('input[name="tag"]') !== null;
+      labels.innerHTML = answer.labels;
+      const frame = document.getElementById("preview-frame");
+      if (frame) {
+        for (const box of frame.querySelectorAll(".label-box")) box.remove();
+        frame.classList.remove("preview-frame--outlining");
+        frame.insertAdjacentHTML("beforeend", answer.boxes);
+      }
+      setUpLabels();
+      // Adding is often several tags in a row: the box is ready for the next one.
+      const box = adding && labels.querySelector('input[name="tag"]');
+      if (box) box.focus();
+    } else {
+      for (const button of form.querySelectorAll("button")) button.disabled = false;
+    }
+    const status = labels.querySelector("[data-labels-status]");
+    if (status) status.textContent = answer.message;
+  }
+
   function setUpGestures() {
     const canvas = document.getElementById("viewer-canvas");
     if (!canvas) return;
@@ -323,6 +370,13 @@
     if (!event.state || !event.state.viewer) return;
     if (location.pathname + location.search === shownAt) return; // only the #fragment moved
     show(location.href, false);
+  });
+  // One listener for the forms of whichever photo is shown (they are swapped with #photo-info).
+  document.addEventListener("submit", (event) => {
+    const form = event.target.closest && event.target.closest("form[data-labels-form]");
+    if (!form) return;
+    event.preventDefault();
+    correctLabels(form);
   });
   document.addEventListener("keydown", (event) => {
     if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;

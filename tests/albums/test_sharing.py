@@ -356,10 +356,10 @@ def test_a_large_shared_album_pages_by_keyset_at_a_fixed_number_of_queries(
     assert len(set(seen)) == 300
     assert seen == [str(p.pk) for p in Photo.objects.in_album(alices_album).newest_first()]
     newest = list(Photo.objects.in_album(alices_album).newest_first())
-    # The viewer's page: the photo, its two neighbours, and where closing goes (a COUNT and the
-    # row ending the page before), whatever the album's size.
+    # The viewer's page: the photo, its label corrections, its two neighbours, and where closing
+    # goes (a COUNT and the row ending the page before), whatever the album's size.
     for index in (150, 47, 48, 299):
-        with django_assert_max_num_queries(6):  # type: ignore[operator]
+        with django_assert_max_num_queries(7):  # type: ignore[operator]
             page = Client().get(reverse("albums:link-photo", args=[token, newest[index].pk]))
         html = unescape(page.content.decode())
         for rel, other in (("prev", index - 1), ("next", index + 1)):

@@ -188,11 +188,12 @@ def test_the_viewer_page_costs_a_fixed_number_of_queries(
         for i in range(2000)
     )
     middle = alices_album.photos.newest_first()[1000]
-    # The session and user, the photo with its album, previous, next, the grid page's count.
-    with django_assert_max_num_queries(6):
+    # The session and user, the photo with its album, its label corrections, previous, next,
+    # the grid page's count.
+    with django_assert_max_num_queries(7):
         response = alice_client.get(reverse("albums:photo", args=[middle.id]))
     assert response.status_code == 200
-    with django_assert_max_num_queries(7):  # and whether the photo is among the results
+    with django_assert_max_num_queries(8):  # and whether the photo is among the results
         response = alice_client.get(reverse("albums:photo", args=[middle.id]), {"q": "dog"})
     assert response.status_code == 200
 

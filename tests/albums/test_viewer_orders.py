@@ -135,8 +135,9 @@ def test_a_sorted_or_timeline_viewer_costs_a_fixed_number_of_queries(
     )
     middle = alices_album.photos.newest_first()[1000]
     for query in ({"sort": "taken"}, {"sort": "name-reversed"}, {"in": "timeline"}):
-        # Session and user, the photo, the photo read through the grid's order, previous, next,
-        # and the grid page's count (none for the timeline, whose pages start at a cursor).
-        with django_assert_max_num_queries(7):
+        # Session and user, the photo, its label corrections, the photo read through the grid's
+        # order, previous, next, and the grid page's count (none for the timeline, whose pages
+        # start at a cursor).
+        with django_assert_max_num_queries(8):
             response = alice_client.get(reverse("albums:photo", args=[middle.id]), query)
         assert response.status_code == 200

@@ -253,6 +253,14 @@ def test_a_signed_in_persons_pages_break_no_policy(
     ]
     page.locator(".facts .chip", has_text="Dog").hover()
     expect(box).to_have_class("label-box label-box--on")
+    # Label corrections swap in server-rendered labels and boxes, with no reload.
+    page.get_by_role("button", name="Remove the label Dog").click()
+    expect(page.get_by_role("button", name="Put back the label Dog")).to_be_visible()
+    page.get_by_role("textbox", name="Add a tag of your own").fill("Rex")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.locator(".chip--own", has_text="Rex")).to_be_visible()
+    page.get_by_role("button", name="Put back the label Dog").click()
+    expect(page.locator(".label-box", has_text="Dog")).to_have_count(1)
     # The viewer opened from a search, switching photos in place and zooming to the original.
     visit(page, f"/photos/{photos['later.jpg'].id}/?q=dog")
     in_order = list(lisbon.photos.newest_first())

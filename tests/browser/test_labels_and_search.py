@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.models import User
-from albums.models import Album
+from albums.models import Album, Photo
 from processing.recognition.labels import BoundingBox, Instance, Label
 from tests.albums.photo_helpers import finished_photo
 from tests.browser.test_upload_flow import log_in
@@ -73,3 +73,43 @@ def test_chips_search_and_outlines(page: Page, ines: User) -> None:
     people = page.locator(".photo-card", has_text="kites.jpg")
     people.get_by_role("link").first.click()
     expect(page.locator(".facts .chip")).to_have_text(re.compile(r"^Person ×7 \d+%$"))
+
+
+def test_the_owner_removes_a_label_and_adds_a_tag_without_a_reload(page: Page, ines: User) -> None:
+    rex = Photo.objects.get(original_filename="rex.jpg")
+    log_in(page, ines)
+    page.goto(f"/photos/{rex.id}/?q=dog")
+    page.evaluate("window.sameDocument = true")  # gone if the page loads again
+    labels = page.locator("#photo-labels")
+
+    page.get_by_role("button", name="Remove the label Dog").click()
+    expect(labels.get_by_role("status")).to_have_text("Removed “Dog”.")
+    expect(labels.locator(".chips button.chip")).to_have_count(0)  # Dog was the one with boxes
+    expect(page.locator(".label-box")).to_have_count(0)
+    expect(page.get_by_role("button", name="Put back the label Dog")).to_be_visible()
+
+    tag = page.get_by_role("textbox", name="Add a tag of your own")
+    tag.fill("  Good   Boy ")
+    tag.press("Enter")
+    expect(labels.locator(".chip--own")).to_have_text("Good Boy yours")
+    expect(page.get_by_role("textbox", name="Add a tag of your own")).to_be_focused()
+    page.get_by_role("textbox", name="Add a tag of your own").fill("malamute")
+    page.keyboard.press("Enter")
+    expect(labels.get_by_role("status")).to_have_text("The photo is already labelled “Malamute”")
+    expect(page.get_by_role("textbox", name="Add a tag of your own")).to_have_value("malamute")
+
+    # Putting Dog back brings its chip, and its outline, back.
+    page.get_by_role("button", name="Put back the label Dog").click()
+    chip = labels.locator("button.chip", has_text="Dog")
+    chip.click()
+    expect(page.locator(".label-box", has_text="Dog")).to_have_class("label-box label-box--on")
+    assert page.evaluate("window.sameDocument") is True
+    assert page.url.endswith(f"/photos/{rex.id}/?q=dog")
+
+    # Search agrees: the tag finds the photo, and a removed label no longer does.
+    page.get_by_role("button", name="Remove the label Malamute").click()
+    expect(page.get_by_role("button", name="Put back the label Malamute")).to_be_visible()
+    page.goto("/search/?q=good+boy")
+    expect(page.locator(".photo-card", has_text="rex.jpg")).to_have_count(1)
+    page.goto("/search/?q=malamute")
+    expect(page.locator(".photo-card")).to_have_count(0)

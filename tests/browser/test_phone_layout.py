@@ -11,7 +11,8 @@ from django.test import Client
 from playwright.sync_api import Browser, Page, expect
 
 from accounts.models import User
-from albums.models import Album
+from albums.corrections import MAX_TAG_LENGTH, label_remove, tag_add
+from albums.models import Album, Photo
 from processing.local.worker import work_once
 from processing.runtime import config
 from tests.albums.photo_helpers import finished_photo, run_worker_until_idle, upload
@@ -100,6 +101,14 @@ def test_no_page_scrolls_sideways_at_320_px(page: Page, nora: User, nora_client:
     finished_photo(album, "rex.jpg", [DOG])
     fits(page, "/search/?q=dog")
     expect(page.locator(".photo-card")).to_have_count(1)
+    # The owner's label corrections: chips with their remove buttons, the longest own tag, the
+    # tag box and the removed labels to put back.
+    rex = Photo.objects.get(original_filename="rex.jpg")
+    tag_add(photo=rex, text="W" * MAX_TAG_LENGTH)
+    tag_add(photo=rex, text="Good boy")
+    label_remove(photo=rex, name="Dog")
+    fits(page, f"/photos/{rex.id}/")
+    expect(page.get_by_role("button", name="Put back the label Dog")).to_be_visible()
 
 
 @pytest.mark.parametrize(("width", "per_row"), [(375, 3), (600, 4), (1280, None)])
