@@ -148,12 +148,7 @@ def label_remove(*, photo: Photo, name: str) -> Label:
 
 def label_restore(*, photo: Photo, name: str) -> None:
     """Puts a removed label back (nothing to do when it is not removed)."""
-    with transaction.atomic():
-        photo = _locked(photo)
-        photo.label_corrections.filter(
-            kind=LabelCorrection.Kind.REMOVED, term_key=term_key(name)
-        ).delete()
-        index_labels([photo])
+    _undo(photo, LabelCorrection.Kind.REMOVED, name)
 
 
 def tag_add(*, photo: Photo, text: str) -> str:
@@ -188,11 +183,14 @@ def tag_add(*, photo: Photo, text: str) -> str:
 
 def tag_delete(*, photo: Photo, name: str) -> None:
     """Deletes one of the owner's own tags (nothing to do when it is not one)."""
+    _undo(photo, LabelCorrection.Kind.ADDED, name)
+
+
+def _undo(photo: Photo, kind: str, name: str) -> None:
+    """Deletes the photo's correction of that kind and name, and indexes its labels again."""
     with transaction.atomic():
         photo = _locked(photo)
-        photo.label_corrections.filter(
-            kind=LabelCorrection.Kind.ADDED, term_key=term_key(name)
-        ).delete()
+        photo.label_corrections.filter(kind=kind, term_key=term_key(name)).delete()
         index_labels([photo])
 
 
