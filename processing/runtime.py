@@ -330,7 +330,9 @@ def _recognizer(config: PipelineConfig) -> Recognizer:
     # onnxruntime and NumPy: only where the local models run (never in an aws-mode Lambda).
     from processing.recognition.local import local_recognizer
 
-    return local_recognizer(config.models_dir, max_labels=config.max_labels)
+    return local_recognizer(
+        config.models_dir, max_labels=config.max_labels, min_confidence=config.min_confidence
+    )
 
 
 @_built_once

@@ -1,12 +1,22 @@
-"""The local recognizer: NanoDet-g finds COCO objects with boxes, EfficientNet-Lite0 names the
-whole picture among ImageNet's classes, and the two are merged into Rekognition-shaped labels.
+"""The local recognizer: NanoDet-g finds COCO objects with boxes, EfficientNet-Lite0 gives each
+box a second opinion and names the whole picture among ImageNet's classes, and the result is a
+list of Rekognition-shaped labels whose confidences are calibrated like Rekognition's.
 
-Merging: every detected class becomes a label with its instances. A classifier class becomes a
-label when it refines a detected class (a Malamute where a Dog was found; its parents say Dog) at
-a modest probability, or stands on its own (Espresso, Seashore) only when the classifier is
-fairly sure, because without a detection to agree with it is the likelier one to be wrong. A
-classifier class that is itself a COCO class (Zebra) raises that label's confidence rather than
-adding a second one.
+For a picture:
+1. NanoDet proposes boxes down to a low score (0.25): a weak box can still be confirmed.
+2. The classifier reads the whole picture and the crops of the strongest boxes, in one batched
+   run (processing.recognition.second_opinion): each box is confirmed, relabelled within its
+   family, dropped, or left as the detector saw it.
+3. Boxes on the same object become one (processing.recognition.objects), so each object has one
+   label and instance counts count objects.
+4. Each box's evidence score becomes a calibrated confidence per family
+   (processing.recognition.calibration); nothing under ``min_confidence`` (60, Rekognition's
+   MinConfidence in the pipeline's contract) is kept, label or instance.
+5. Whole-picture classes add detail when they are sure and agree with what was found: a class
+   that is a kind of a found COCO thing refines it (a Sorrel where a Horse is); a COCO thing
+   nothing found needs a surer reading and nothing else of its family found (no Corgi on a cat);
+   a look-alike of a found thing is left out (no Parachute over kites); anything else (Espresso,
+   Jelly Fish) stands on its own. Their confidence is the classifier's probability.
 
 Sessions are opened once per process with one intra-op thread: on a 2-core machine, two workers
 with one thread each process more photos per second than one worker with two.
@@ -19,24 +29,44 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from threading import Lock
 
+import numpy as np
 import onnxruntime
 from PIL import Image
 
 from processing.recognition import classifier, detector
+from processing.recognition.calibration import Calibration, shipped
 from processing.recognition.labels import BoundingBox, Instance, Label, strongest_first
 from processing.recognition.models.manifest import CLASSIFIER, DETECTOR, read_manifest
-from processing.recognition.taxonomy import COCO_CLASSES, coco_label, imagenet_labels
+from processing.recognition.objects import distinct_objects
+from processing.recognition.second_opinion import (
+    Checked,
+    Reading,
+    Verdict,
+    check_all,
+    crop,
+    crops_to_read,
+)
+from processing.recognition.taxonomy import (
+    COCO_CLASSES,
+    LOOKALIKES,
+    coco_label,
+    family,
+    imagenet_labels,
+)
 
 RECOGNIZER = "local"
 
 
 @dataclass(frozen=True)
 class LocalSettings:
-    # NanoDet's own demo draws boxes from 0.35; its scores are sigmoid outputs, not percentages.
-    detection_threshold: float = 0.35
+    # NanoDet's scores are sigmoid outputs, not percentages; its demo draws boxes from 0.35.
+    # Lower candidates are kept for the second opinion, which can confirm them.
+    detection_threshold: float = 0.25
     nms_iou: float = 0.6
-    refinement_threshold: float = 0.25  # a classifier class refining a detected one
-    scene_threshold: float = 0.5  # a classifier class on its own
+    crops: int = 4  # box crops the classifier reads, besides the whole picture
+    min_confidence: float = 60.0
+    whole_picture_classes: int = 5
+    standalone_coco: float = 0.8  # a whole-picture COCO thing the detector did not find
     max_labels: int = 10
 
 
@@ -45,8 +75,14 @@ class LocalRecognizer:
     # use and lets a 12 MP JPEG decode at 1/4 scale (60 ms instead of 140 for 1024 px).
     image_size = 640
 
-    def __init__(self, models_dir: Path, settings: LocalSettings | None = None) -> None:
+    def __init__(
+        self,
+        models_dir: Path,
+        settings: LocalSettings | None = None,
+        calibration: Calibration | None = None,
+    ) -> None:
         self.settings = settings or LocalSettings()
+        self.calibration = calibration or shipped()
         models = read_manifest(models_dir)
         self.detector_version = models[DETECTOR].version
         self.classifier_version = models[CLASSIFIER].version
@@ -64,61 +100,91 @@ class LocalRecognizer:
         return detector.non_max_suppression(candidates, iou_threshold=self.settings.nms_iou)
 
     def classify(self, image: Image.Image, *, k: int = 5) -> list[tuple[int, float]]:
-        (logits,) = self._classifier.run(None, {"image": classifier.preprocess(image)})
-        return classifier.top_classes(logits[0], k=k)
+        (probabilities,) = self.read([image])
+        return classifier.top_classes(probabilities, k=k)
+
+    def read(self, images: list[Image.Image]) -> np.ndarray:
+        """[len(images), 1000] class probabilities, from one batched run."""
+        batch = np.concatenate([classifier.preprocess(image) for image in images])
+        (logits,) = self._classifier.run(None, {"image": batch})
+        return np.stack([classifier.softmax(row.astype(np.float64)) for row in logits])
+
+    def objects(self, image: Image.Image) -> tuple[list[Checked], np.ndarray]:
+        """The distinct objects found, each with its evidence score, and the whole picture's
+        class probabilities."""
+        detections = self.detect(image)
+        chosen = crops_to_read(detections, image.size, limit=self.settings.crops)
+        probabilities = self.read([image, *(crop(image, detections[i].box) for i in chosen)])
+        readings = {i: Reading.of(p) for i, p in zip(chosen, probabilities[1:], strict=True)}
+        return distinct_objects(check_all(detections, readings)), probabilities[0]
 
     def recognize(self, image: Image.Image) -> list[Label]:
         """Labels for an upright RGB image, most confident first, at most max_labels."""
-        return self.merge(self.detect(image), self.classify(image))
+        return self.labels(*self.objects(image))
 
-    def merge(
-        self, detections: list[detector.Detection], classes: list[tuple[int, float]]
-    ) -> list[Label]:
-        by_class: dict[str, list[detector.Detection]] = defaultdict(list)
-        for detection in detections:
-            by_class[COCO_CLASSES[detection.class_index]].append(detection)
+    def labels(self, found: list[Checked], picture: np.ndarray) -> list[Label]:
+        """Labels from the distinct objects and the whole picture's class probabilities."""
+        floor = self.settings.min_confidence
+        by_class: dict[str, list[tuple[float, Checked]]] = defaultdict(list)
+        for item in found:
+            verified = item.verdict is not Verdict.UNVERIFIED
+            confidence = self.calibration.confidence(
+                family(item.coco_class), item.score, verified=verified
+            )
+            if confidence >= floor:
+                by_class[item.coco_class].append((confidence, item))
 
         labels: dict[str, Label] = {}
-        for coco_class, found in by_class.items():
+        for coco_class, instances in by_class.items():
             name = coco_label(coco_class)
-            found.sort(key=lambda d: -d.score)
+            instances.sort(key=lambda pair: -pair[0])
+            second_opinion = any(c.verdict is not Verdict.UNVERIFIED for _, c in instances)
             labels[name.name] = Label(
                 name=name.name,
-                confidence=100 * found[0].score,
+                confidence=instances[0][0],
                 recognizer=RECOGNIZER,
-                model_version=self.detector_version,
-                instances=tuple(_instance(d) for d in found),
+                model_version=self._version(second_opinion),
+                instances=tuple(_instance(c.detection, conf) for conf, c in instances),
                 parents=name.parents,
             )
 
+        found_classes = set(by_class)
         imagenet = imagenet_labels()
-        for index, probability in classes:
+        best = np.argsort(-picture)[: self.settings.whole_picture_classes]
+        for index in (int(i) for i in best):
+            probability = float(picture[index])
             name = imagenet[index]
+            confidence = 100 * probability
             same = labels.get(name.name)
             if same is not None:  # the same thing the detector named (Zebra)
-                labels[name.name] = replace(
-                    same, confidence=max(same.confidence, 100 * probability)
-                )
+                labels[name.name] = replace(same, confidence=max(same.confidence, confidence))
                 continue
-            refines = name.coco_class is not None and name.coco_class in by_class
-            needed = (
-                self.settings.refinement_threshold if refines else self.settings.scene_threshold
+            if confidence < floor or LOOKALIKES.get(index) in found_classes:
+                continue
+            kind = name.coco_class
+            if kind is not None and kind not in found_classes:
+                others = {family(c) for c in found_classes}
+                if probability < self.settings.standalone_coco or family(kind) in others:
+                    continue
+            labels[name.name] = Label(
+                name=name.name,
+                confidence=confidence,
+                recognizer=RECOGNIZER,
+                model_version=self.classifier_version,
+                parents=name.parents,
             )
-            if probability >= needed:
-                labels[name.name] = Label(
-                    name=name.name,
-                    confidence=100 * probability,
-                    recognizer=RECOGNIZER,
-                    model_version=self.classifier_version,
-                    parents=name.parents,
-                )
 
         return strongest_first(labels.values(), limit=self.settings.max_labels)
 
+    def _version(self, second_opinion: bool) -> str:
+        if second_opinion:
+            return f"{self.detector_version}+{self.classifier_version}"
+        return self.detector_version
 
-def _instance(detection: detector.Detection) -> Instance:
+
+def _instance(detection: detector.Detection, confidence: float) -> Instance:
     x1, y1, x2, y2 = detection.box
-    return Instance(BoundingBox(x1, y1, x2 - x1, y2 - y1), 100 * detection.score)
+    return Instance(BoundingBox(x1, y1, x2 - x1, y2 - y1), confidence)
 
 
 def _session(path: Path) -> onnxruntime.InferenceSession:
@@ -129,15 +195,18 @@ def _session(path: Path) -> onnxruntime.InferenceSession:
     return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-_loaded: dict[tuple[Path, int], LocalRecognizer] = {}
+_loaded: dict[tuple[Path, int, float], LocalRecognizer] = {}
 _lock = Lock()
 
 
-def local_recognizer(models_dir: Path, *, max_labels: int = 10) -> LocalRecognizer:
+def local_recognizer(
+    models_dir: Path, *, max_labels: int = 10, min_confidence: float = 60.0
+) -> LocalRecognizer:
     """One recognizer per process and configuration: loading the models takes a few hundred ms,
     so a worker pays it once (its cold start), not per photo."""
-    key = (models_dir, max_labels)
+    key = (models_dir, max_labels, min_confidence)
     with _lock:
         if key not in _loaded:
-            _loaded[key] = LocalRecognizer(models_dir, LocalSettings(max_labels=max_labels))
+            settings = LocalSettings(max_labels=max_labels, min_confidence=min_confidence)
+            _loaded[key] = LocalRecognizer(models_dir, settings)
         return _loaded[key]

@@ -141,7 +141,11 @@ _IMAGENET_RANGES: tuple[tuple[int, int, tuple[str, ...]], ...] = (
     (7, 24, _with_coco_parents("bird")),
     (25, 32, ("Amphibian", "Animal")),
     (33, 68, ("Reptile", "Animal")),
-    (69, 126, ("Invertebrate", "Animal")),
+    (69, 79, ("Invertebrate", "Animal")),
+    (80, 100, _with_coco_parents("bird")),  # grouse to black swan
+    (101, 101, _with_coco_parents("elephant")),  # tusker
+    (102, 106, _MAMMAL),  # echidna to wombat
+    (107, 126, ("Invertebrate", "Animal")),
     (127, 146, _with_coco_parents("bird")),
     (147, 150, ("Marine Mammal", *_MAMMAL)),
     (151, 268, _with_coco_parents("dog")),
@@ -184,6 +188,8 @@ _IMAGENET_AS_COCO: dict[str, tuple[int, ...]] = {
     "sheep": (348,),
     "zebra": (340,),
     "bench": (703,),
+    "chair": (423, 559, 765, 857),  # barber, folding, rocking chair; throne
+    "bowl": (659, 809),  # mixing bowl, soup bowl
     "umbrella": (879,),
     "backpack": (414,),
     "tie": (457, 906),
@@ -191,7 +197,7 @@ _IMAGENET_AS_COCO: dict[str, tuple[int, ...]] = {
     "cup": (968, 504),
     "laptop": (620, 681),
     "mouse": (673,),
-    "keyboard": (508,),
+    "keyboard": (508, 878),  # computer and typewriter keyboard
     "remote": (761,),
     "cell phone": (487,),
     "tv": (664, 851),
@@ -260,3 +266,57 @@ def imagenet_labels() -> tuple[LabelName, ...]:
             parents = _COCO_BY_CLASS[_COCO_BY_NAME[name]][1]
         labels.append(LabelName(name, tuple(p for p in parents if p != name)))
     return tuple(labels)
+
+
+# What the classifier's reading of a box says about the COCO class of the object in it, beyond
+# the classes that are that thing (a Sorrel is a horse). ImageNet has no person and no toy kite,
+# so a person's crop reads as what they wear and a kite's as the nearest thing ImageNet knows;
+# and a cup of espresso reads as the drink. These indices are evidence only: they never make a
+# label themselves, and a look-alike (a parachute for a kite) is not shown where the detector
+# found the COCO thing it looks like.
+_PERSON_EVIDENCE = (
+    399, 400, 411, 433, 439, 445, 451, 452, 457, 459, 465, 474, 501, 515, 518, 552, 560, 568,
+    570, 578, 601, 608, 610, 614, 617, 638, 639, 643, 652, 655, 667, 689, 691, 697, 735, 775,
+    793, 796, 824, 834, 836, 837, 841, 842, 869, 887, 903, 906, 981, 982, 983,
+)  # clothing, helmets and masks worn, and ImageNet's three people (ballplayer, groom, diver)
+_CONTENT_EVIDENCE: dict[str, tuple[int, ...]] = {
+    "cup": (967, 969, 550),  # espresso, eggnog, espresso maker
+    "bowl": (925, 926),  # consomme, hot pot
+    "tv": (527, 782),  # desktop computer, screen
+    "bed": (750,),  # quilt
+}
+LOOKALIKES: dict[int, str] = {701: "kite", 417: "kite"}  # parachute, balloon
+
+
+@cache
+def imagenet_evidence() -> dict[int, str]:
+    """ImageNet index -> the COCO class a crop reading it supports (is, wears, holds, looks like)."""
+    evidence = {
+        index: label.coco_class
+        for index, label in enumerate(imagenet_labels())
+        if label.coco_class is not None
+    }
+    evidence.update(dict.fromkeys(_PERSON_EVIDENCE, "person"))
+    for coco_class, indices in _CONTENT_EVIDENCE.items():
+        evidence.update(dict.fromkeys(indices, coco_class))
+    evidence.update(LOOKALIKES)
+    return evidence
+
+
+_FAMILIES = {
+    "person": ("person",),
+    "animal": COCO_CLASSES[14:24],  # bird to giraffe
+    "vehicle": COCO_CLASSES[1:9],  # bicycle to boat
+}
+
+
+def family(coco_class: str) -> str:
+    """person, animal, vehicle or object: the groups whose members a detector confuses with each
+    other (a horse for a cow) and whose confidences are calibrated together."""
+    for name, members in _FAMILIES.items():
+        if coco_class in members:
+            return name
+    return "object"
+
+
+FAMILIES = ("person", "animal", "vehicle", "object")

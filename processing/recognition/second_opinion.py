@@ -1,0 +1,186 @@
+"""A second opinion on every box: the classifier reads each detection's crop, and what it reads
+confirms the detector's class, relabels the box within its family (a Cow whose crop reads as a
+Sorrel is a Horse; a Giraffe that reads as an eagle is a Bird), or drops it (a Vase whose crop is
+plainly something ImageNet knows and no vase).
+
+Two detectors of different training disagree in different ways, which is what makes the second
+opinion worth having: NanoDet confuses classes of the same shape, and EfficientNet, looking at
+the same pixels at 224 px with 1000 finer classes, rarely makes the same confusion.
+
+The crop must be big enough to read: below a tenth of the picture's longer side a 224 px crop is
+mostly upscaling blur, and the classifier's answers there (a kite as a Nematode) say nothing. A
+crop that reads as another object the detector found overlapping this box (a rider's box that
+reads as the horse under them) is no evidence against it either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+from PIL import Image
+
+from processing.recognition import classifier
+from processing.recognition.detector import Detection, iou
+from processing.recognition.taxonomy import COCO_CLASSES, family, imagenet_evidence
+
+MIN_READABLE_SIDE = 0.1  # of the picture's longer side
+CROP_MARGIN = 0.1  # context around the box, on each side
+CONFIRMS = 0.2  # the crop's probability for the class that confirms it
+NOTHING_FOR = 0.05  # below this for the detected class, the crop sees none of it, and then
+RELABELS = 0.5  # a class of the same family read this surely, and more surely than the
+# detector's score, relabels the box; anything else read that surely drops it
+
+
+class Verdict(Enum):
+    CONFIRMED = "confirmed"
+    RELABELLED = "relabelled"
+    UNVERIFIED = "unverified"  # too small to read, or the reading is about a neighbour
+    DROPPED = "dropped"
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What the classifier saw in a crop: probability per COCO class it supports, and its most
+    probable ImageNet class."""
+
+    support: dict[str, float]
+    top_index: int
+    top_probability: float
+
+    @classmethod
+    def of(cls, probabilities: np.ndarray) -> Reading:
+        evidence = imagenet_evidence()
+        support: dict[str, float] = {}
+        for index in np.flatnonzero(probabilities >= 0.005):
+            coco_class = evidence.get(int(index))
+            if coco_class is not None:
+                support[coco_class] = support.get(coco_class, 0.0) + float(probabilities[index])
+        top = int(np.argmax(probabilities))
+        return cls(support, top, float(probabilities[top]))
+
+    @property
+    def reads_as(self) -> str | None:
+        """The COCO class of the most probable reading, if it supports one."""
+        return imagenet_evidence().get(self.top_index)
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A detection after the second opinion: its class (perhaps relabelled) and its evidence
+    score, the detector's score combined with the crop's support."""
+
+    detection: Detection
+    coco_class: str
+    score: float
+    verdict: Verdict
+
+
+def readable(box: tuple[float, float, float, float], size: tuple[int, int]) -> bool:
+    width, height = (box[2] - box[0]) * size[0], (box[3] - box[1]) * size[1]
+    return min(width, height) >= MIN_READABLE_SIDE * max(size)
+
+
+def crop(image: Image.Image, box: tuple[float, float, float, float]) -> Image.Image:
+    """The box with a margin of context, within the picture. The classifier sees it stretched
+    to a square: a square crop around a long object (a keyboard, a bench) would be mostly its
+    neighbours, and the classifier reads a stretched object better than a neighbour's."""
+    width, height = image.size
+    x1, y1, x2, y2 = box
+    dx, dy = (x2 - x1) * CROP_MARGIN, (y2 - y1) * CROP_MARGIN
+    left, right = max(0.0, x1 - dx) * width, min(1.0, x2 + dx) * width
+    top, bottom = max(0.0, y1 - dy) * height, min(1.0, y2 + dy) * height
+    square = (classifier.INPUT_SIZE, classifier.INPUT_SIZE)
+    return image.resize(square, Image.Resampling.BILINEAR, box=(left, top, right, bottom))
+
+
+def crops_to_read(
+    detections: list[Detection], size: tuple[int, int], *, limit: int
+) -> list[int]:
+    """Indices of the detections whose crops are read, most confident first: readable ones,
+    at most ``limit``, one per place (a box over the same spot as one chosen shares its crop)."""
+    chosen: list[int] = []
+    for index in sorted(range(len(detections)), key=lambda i: -detections[i].score):
+        if len(chosen) == limit:
+            break
+        box = detections[index].box
+        if readable(box, size) and all(iou(box, detections[c].box) < 0.7 for c in chosen):
+            chosen.append(index)
+    return chosen
+
+
+def reading_for(
+    detection: Detection, detections: list[Detection], readings: dict[int, Reading]
+) -> Reading | None:
+    """The reading of this box's crop, or of a read crop over the same spot."""
+    for index, reading in readings.items():
+        if iou(detection.box, detections[index].box) >= 0.7:
+            return reading
+    return None
+
+
+def check(
+    detection: Detection, reading: Reading | None, neighbours: list[Detection]
+) -> Checked:
+    coco_class = COCO_CLASSES[detection.class_index]
+    unverified = Checked(detection, coco_class, detection.score, Verdict.UNVERIFIED)
+    if reading is None:
+        return unverified
+    own = reading.support.get(coco_class, 0.0)
+    rivals = [
+        (probability, other)
+        for other, probability in reading.support.items()
+        if other != coco_class and family(other) == family(coco_class)
+    ]
+    best, rival = max(rivals, default=(0.0, ""))
+    surer = max(RELABELS, detection.score)
+    if own < NOTHING_FOR and best >= surer:
+        return Checked(detection, rival, _combined(detection.score, best), Verdict.RELABELLED)
+    if own >= CONFIRMS:
+        return Checked(detection, coco_class, _combined(detection.score, own), Verdict.CONFIRMED)
+    if own < NOTHING_FOR and reading.top_probability >= surer:
+        if _explained_by_neighbour(detection, reading, neighbours):
+            return unverified
+        return Checked(detection, coco_class, 0.0, Verdict.DROPPED)
+    return unverified
+
+
+def check_all(
+    detections: list[Detection], readings: dict[int, Reading]
+) -> list[Checked]:
+    checked = []
+    for detection in detections:
+        reading = reading_for(detection, detections, readings)
+        result = check(detection, reading, detections)
+        if result.verdict is not Verdict.DROPPED:
+            checked.append(result)
+    return checked
+
+
+def _combined(score: float, support: float) -> float:
+    """Two opinions that agree: the chance that neither is right, taken as independent."""
+    return 1 - (1 - score) * (1 - support)
+
+
+def _explained_by_neighbour(
+    detection: Detection, reading: Reading, neighbours: list[Detection]
+) -> bool:
+    """Whether the crop reads as another object the detector found over part of this box."""
+    reads_as = reading.reads_as
+    if reads_as is None:
+        return False
+    for other in neighbours:
+        if other is detection or COCO_CLASSES[other.class_index] != reads_as:
+            continue
+        if _overlap_of(detection.box, other.box) >= 0.3:
+            return True
+    return False
+
+
+def _overlap_of(box: tuple[float, ...], other: tuple[float, ...]) -> float:
+    """The share of ``box`` that ``other`` covers."""
+    width = max(0.0, min(box[2], other[2]) - max(box[0], other[0]))
+    height = max(0.0, min(box[3], other[3]) - max(box[1], other[1]))
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    return width * height / area if area > 0 else 0.0
