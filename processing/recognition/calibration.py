@@ -214,9 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         mine = [i for i, s in enumerate(samples) if s.family == name]
         subset = [samples[i] for i in mine]
         platt = calibration.families[name]
-        fitted = precision_at(
-            subset, [platt(s.score, verified=s.verified) for s in subset], 60
-        )
+        fitted = precision_at(subset, [platt(s.score, verified=s.verified) for s in subset], 60)
         out = precision_at(subset, [held_out[i] for i in mine], 60)
         print(
             f"{name:10s} {len(subset):7d} {sum(s.right for s in subset):5d} {platt.slope:6.2f} "
@@ -229,8 +227,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         60,
     )
     total_out = precision_at(samples, held_out, 60)
-    print(f"all        {len(samples):7d} {sum(s.right for s in samples):5d}"
-          f"{'':30s}{total_fitted[0]:>8d}/{total_fitted[1]:<10d} {total_out[0]:>10d}/{total_out[1]}")
+    print(
+        f"all        {len(samples):7d} {sum(s.right for s in samples):5d}"
+        f"{'':30s}{total_fitted[0]:>8d}/{total_fitted[1]:<10d} {total_out[0]:>10d}/{total_out[1]}"
+    )
     if args.write:
         DATA.write_text(json.dumps(calibration.to_json(), indent=2) + "\n")
         print(f"wrote {DATA}")

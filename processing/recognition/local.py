@@ -47,7 +47,6 @@ from processing.recognition.second_opinion import (
     crops_to_read,
 )
 from processing.recognition.taxonomy import (
-    COCO_CLASSES,
     LOOKALIKES,
     coco_label,
     family,

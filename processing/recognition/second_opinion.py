@@ -95,9 +95,7 @@ def crop(image: Image.Image, box: tuple[float, float, float, float]) -> Image.Im
     return image.resize(square, Image.Resampling.BILINEAR, box=(left, top, right, bottom))
 
 
-def crops_to_read(
-    detections: list[Detection], size: tuple[int, int], *, limit: int
-) -> list[int]:
+def crops_to_read(detections: list[Detection], size: tuple[int, int], *, limit: int) -> list[int]:
     """Indices of the detections whose crops are read, most confident first: readable ones,
     at most ``limit``, one per place (a box over the same spot as one chosen shares its crop)."""
     chosen: list[int] = []
@@ -120,9 +118,7 @@ def reading_for(
     return None
 
 
-def check(
-    detection: Detection, reading: Reading | None, neighbours: list[Detection]
-) -> Checked:
+def check(detection: Detection, reading: Reading | None, neighbours: list[Detection]) -> Checked:
     coco_class = COCO_CLASSES[detection.class_index]
     unverified = Checked(detection, coco_class, detection.score, Verdict.UNVERIFIED)
     if reading is None:
@@ -146,9 +142,7 @@ def check(
     return unverified
 
 
-def check_all(
-    detections: list[Detection], readings: dict[int, Reading]
-) -> list[Checked]:
+def check_all(detections: list[Detection], readings: dict[int, Reading]) -> list[Checked]:
     checked = []
     for detection in detections:
         reading = reading_for(detection, detections, readings)

@@ -275,9 +275,57 @@ def imagenet_labels() -> tuple[LabelName, ...]:
 # label themselves, and a look-alike (a parachute for a kite) is not shown where the detector
 # found the COCO thing it looks like.
 _PERSON_EVIDENCE = (
-    399, 400, 411, 433, 439, 445, 451, 452, 457, 459, 465, 474, 501, 515, 518, 552, 560, 568,
-    570, 578, 601, 608, 610, 614, 617, 638, 639, 643, 652, 655, 667, 689, 691, 697, 735, 775,
-    793, 796, 824, 834, 836, 837, 841, 842, 869, 887, 903, 906, 981, 982, 983,
+    399,
+    400,
+    411,
+    433,
+    439,
+    445,
+    451,
+    452,
+    457,
+    459,
+    465,
+    474,
+    501,
+    515,
+    518,
+    552,
+    560,
+    568,
+    570,
+    578,
+    601,
+    608,
+    610,
+    614,
+    617,
+    638,
+    639,
+    643,
+    652,
+    655,
+    667,
+    689,
+    691,
+    697,
+    735,
+    775,
+    793,
+    796,
+    824,
+    834,
+    836,
+    837,
+    841,
+    842,
+    869,
+    887,
+    903,
+    906,
+    981,
+    982,
+    983,
 )  # clothing, helmets and masks worn, and ImageNet's three people (ballplayer, groom, diver)
 _CONTENT_EVIDENCE: dict[str, tuple[int, ...]] = {
     "cup": (967, 969, 550),  # espresso, eggnog, espresso maker
@@ -290,7 +338,7 @@ LOOKALIKES: dict[int, str] = {701: "kite", 417: "kite"}  # parachute, balloon
 
 @cache
 def imagenet_evidence() -> dict[int, str]:
-    """ImageNet index -> the COCO class a crop reading it supports (is, wears, holds, looks like)."""
+    """ImageNet index -> the COCO class a crop reading it supports (is, wears, holds, resembles)."""
     evidence = {
         index: label.coco_class
         for index, label in enumerate(imagenet_labels())

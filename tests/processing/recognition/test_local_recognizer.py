@@ -46,7 +46,9 @@ def picture(**probabilities: float) -> np.ndarray:
 def test_objects_become_labels_with_instances_parents_and_both_models_named(
     plain: LocalRecognizer,
 ) -> None:
-    people = [box(PERSON, s, (0.1 * i, 0.1, 0.1 * i + 0.05, 0.5)) for i, s in enumerate((0.9, 0.8, 0.7))]
+    people = [
+        box(PERSON, s, (0.1 * i, 0.1, 0.1 * i + 0.05, 0.5)) for i, s in enumerate((0.9, 0.8, 0.7))
+    ]
     labels = plain.labels([*people, box(DOG, 0.65, (0.2, 0.4, 0.6, 0.9))], picture())
     person, dog = labels
     assert (person.name, len(person.instances)) == ("Person", 3)
@@ -87,9 +89,7 @@ def test_a_coco_thing_nothing_found_needs_a_sure_reading_and_no_rival_of_its_fam
     cat = [box(CAT, 0.7, (0, 0, 1, 1))]
     assert [label.name for label in plain.labels(cat, picture(i264=0.9))] == ["Cat"]
     assert plain.labels([], picture(i264=0.7)) == []
-    assert [label.name for label in plain.labels([], picture(i264=0.9))] == [
-        "Cardigan Welsh Corgi"
-    ]
+    assert [label.name for label in plain.labels([], picture(i264=0.9))] == ["Cardigan Welsh Corgi"]
 
 
 def test_a_look_alike_of_a_found_thing_is_left_out(plain: LocalRecognizer) -> None:
@@ -133,4 +133,3 @@ def test_at_most_max_labels_most_confident_first(models_dir: Path) -> None:
 
 def test_a_plain_picture_gets_no_labels(recognizer: LocalRecognizer) -> None:
     assert recognizer.recognize(Image.new("RGB", (640, 480), (120, 160, 200))) == []
-

@@ -125,8 +125,9 @@ def test_a_crop_is_the_box_with_some_context_at_the_classifiers_size() -> None:
 
 
 def checked(class_index: int, score: float, box: tuple[float, float, float, float]) -> Checked:
-    return Checked(Detection(class_index, score, box), COCO_CLASSES[class_index], score,
-                   Verdict.UNVERIFIED)
+    return Checked(
+        Detection(class_index, score, box), COCO_CLASSES[class_index], score, Verdict.UNVERIFIED
+    )
 
 
 def test_two_boxes_on_one_horse_count_one_horse() -> None:
@@ -149,5 +150,7 @@ def test_a_rider_and_a_horse_or_a_cyclist_and_a_bicycle_are_both_kept() -> None:
 
 
 def test_people_in_a_crowd_are_counted_each() -> None:
-    people = [checked(PERSON, 0.8 - i / 100, (0.05 * i, 0.2, 0.05 * i + 0.08, 0.9)) for i in range(10)]
+    people = [
+        checked(PERSON, 0.8 - i / 100, (0.05 * i, 0.2, 0.05 * i + 0.08, 0.9)) for i in range(10)
+    ]
     assert len(distinct_objects(people)) == 10
