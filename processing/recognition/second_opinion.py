@@ -23,7 +23,13 @@ from PIL import Image
 
 from processing.recognition import classifier
 from processing.recognition.detector import Detection, iou
-from processing.recognition.taxonomy import COCO_CLASSES, family, imagenet_evidence
+from processing.recognition.taxonomy import (
+    AT_HOME_IN_NATURE,
+    COCO_CLASSES,
+    NATURE,
+    family,
+    imagenet_evidence,
+)
 
 MIN_READABLE_SIDE = 0.1  # of the picture's longer side
 CROP_MARGIN = 0.1  # context around the box, on each side
@@ -31,6 +37,7 @@ CONFIRMS = 0.2  # the crop's probability for the class that confirms it
 NOTHING_FOR = 0.05  # below this for the detected class, the crop sees none of it, and then
 RELABELS = 0.5  # a class of the same family read this surely, and more surely than the
 # detector's score, relabels the box; anything else read that surely drops it
+MOSTLY_NATURE = 0.6  # a crop read this much as nature is no person or man-made thing
 
 
 class Verdict(Enum):
@@ -48,6 +55,7 @@ class Reading:
     support: dict[str, float]
     top_index: int
     top_probability: float
+    nature: float = 0.0  # the share read as animals, plants, fungi and landscapes
 
     @classmethod
     def of(cls, probabilities: np.ndarray) -> Reading:
@@ -58,7 +66,8 @@ class Reading:
             if coco_class is not None:
                 support[coco_class] = support.get(coco_class, 0.0) + float(probabilities[index])
         top = int(np.argmax(probabilities))
-        return cls(support, top, float(probabilities[top]))
+        nature = float(probabilities[list(NATURE)].sum())
+        return cls(support, top, float(probabilities[top]), nature)
 
     @property
     def reads_as(self) -> str | None:
@@ -139,6 +148,12 @@ def check(detection: Detection, reading: Reading | None, neighbours: list[Detect
         if _explained_by_neighbour(detection, reading, neighbours):
             return unverified
         return Checked(detection, coco_class, 0.0, Verdict.DROPPED)
+    if (
+        own < NOTHING_FOR
+        and reading.nature >= MOSTLY_NATURE
+        and _out_of_place(detection, neighbours)
+    ):
+        return Checked(detection, coco_class, 0.0, Verdict.DROPPED)
     return unverified
 
 
@@ -170,6 +185,21 @@ def _explained_by_neighbour(
         if _overlap_of(detection.box, other.box) >= 0.3:
             return True
     return False
+
+
+def _out_of_place(detection: Detection, neighbours: list[Detection]) -> bool:
+    """Whether a box read as nature claims a person or a man-made thing with no animal found over
+    it to account for the reading (a rider's crop reads as the horse, a cyclist's bicycle as the
+    dog beside it)."""
+    coco_class = COCO_CLASSES[detection.class_index]
+    if family(coco_class) == "animal" or coco_class in AT_HOME_IN_NATURE:
+        return False
+    return not any(
+        other is not detection
+        and family(COCO_CLASSES[other.class_index]) == "animal"
+        and _overlap_of(detection.box, other.box) >= 0.3
+        for other in neighbours
+    )
 
 
 def _overlap_of(box: tuple[float, ...], other: tuple[float, ...]) -> float:

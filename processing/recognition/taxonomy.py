@@ -368,3 +368,11 @@ def family(coco_class: str) -> str:
 
 
 FAMILIES = ("person", "animal", "vehicle", "object")
+
+
+# ImageNet's living things and landscapes: its animals (0-397), then landscapes, plants and fungi
+# (970-998). A crop read mostly as these is nature, which no person or man-made thing is.
+NATURE = (*range(0, 398), *range(970, 999))
+# Besides animals, the COCO classes a crop of nature can be: a plant, and what holds flowers.
+# (Fruit is not among them: ImageNet knows bananas and oranges, and a real one reads as itself.)
+AT_HOME_IN_NATURE = frozenset({"potted plant", "vase"})

@@ -154,3 +154,41 @@ def test_people_in_a_crowd_are_counted_each() -> None:
         checked(PERSON, 0.8 - i / 100, (0.05 * i, 0.2, 0.05 * i + 0.08, 0.9)) for i in range(10)
     ]
     assert len(distinct_objects(people)) == 10
+
+
+def nature(**probabilities: float) -> Reading:
+    """A reading spread over ImageNet's flowers and insects, plus any given indices."""
+    given = {int(k[1:]): v for k, v in probabilities.items()}
+    vector = np.zeros(1000)
+    flowers_and_insects = [*range(984, 999), *range(300, 320)]
+    rest = 1 - sum(given.values())
+    vector[flowers_and_insects] = rest / len(flowers_and_insects)
+    for index, value in given.items():
+        vector[index] = value
+    return Reading.of(vector)
+
+
+def test_a_person_read_as_flowers_with_no_animal_there_is_dropped() -> None:
+    flower = detection(PERSON, 0.64)
+    assert nature().nature == pytest.approx(1)
+    assert check(flower, nature(), [flower]).verdict is Verdict.DROPPED
+
+
+def test_a_box_read_as_nature_beside_an_animal_is_kept() -> None:
+    bicycle = detection(BICYCLE, 0.7, (0.1, 0.1, 0.6, 0.9))
+    dog = detection(COCO_CLASSES.index("dog"), 0.5, (0.2, 0.3, 0.7, 0.9))
+    assert check(bicycle, nature(), [bicycle, dog]).verdict is Verdict.UNVERIFIED
+
+
+def test_plants_and_vases_may_read_as_nature() -> None:
+    plant = detection(COCO_CLASSES.index("potted plant"), 0.4)
+    vase = detection(VASE, 0.4)
+    assert check(plant, nature(), [plant]).verdict is Verdict.UNVERIFIED
+    assert check(vase, nature(), [vase]).verdict is Verdict.UNVERIFIED
+
+
+def test_a_crop_that_is_partly_nature_says_nothing() -> None:
+    person = detection(PERSON, 0.5)
+    half = nature(i500=0.5)  # half flowers, half a cliff dwelling
+    assert half.nature == pytest.approx(0.5)
+    assert check(person, half, [person]).verdict is Verdict.UNVERIFIED
