@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from albums.columns import column_text, storable_text
 from albums.ordering import ALBUM_SORT_INDEXES, TIMELINE, AlbumSort
-from albums.pipeline import Label, UploadKey
+from albums.pipeline import Label, UploadKey, at_least
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -283,8 +283,10 @@ class Photo(models.Model):
 
     @property
     def recognized_labels(self) -> list[Label]:
-        """``labels`` read through their schema's owner, most confident first."""
-        return [Label.from_item(item) for item in self.labels]
+        """``labels`` read through their schema's owner, most confident first, less anything
+        under the pipeline's minimum confidence (stored before the local recognizer applied it)."""
+        floor = settings.PHOTOSHARE_PIPELINE.min_confidence
+        return at_least((Label.from_item(item) for item in self.labels), floor)
 
     def place_in_timeline(self) -> None:
         """A done photo joins its owner's timeline at the time it was taken, or uploaded."""

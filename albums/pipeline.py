@@ -24,7 +24,7 @@ from processing.keys import THUMBNAIL_CACHE_CONTROL, UploadKey, is_thumbnail_key
 from processing.local.bucket import KeyAlreadyStored
 from processing.local.s3_events import object_created
 from processing.ports import BlobNotFound
-from processing.recognition.labels import Label
+from processing.recognition.labels import Label, at_least
 from processing.redaction import LocationNotRemovable, redact_gps
 from processing.results import ResultItem, Status
 from processing.runtime import PipelineConfig
@@ -42,6 +42,7 @@ __all__ = [
     "UploadKey",
     "UploadRefused",
     "announce_upload",
+    "at_least",
     "is_thumbnail_key",
     "local_upload_signer",
     "pipeline_config",

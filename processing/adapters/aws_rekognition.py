@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from processing import defaults
 from processing.ports import TransientError
-from processing.recognition.labels import Label
+from processing.recognition.labels import Label, at_least
 
 if TYPE_CHECKING:  # only an in-memory derivative needs Pillow; a stored thumbnail does not
     from PIL import Image
@@ -67,7 +67,8 @@ class RekognitionRecognizer:
                 raise TransientError(f"Rekognition {code}") from error
             raise
         version = str(response.get("LabelModelVersion", ""))
-        return [_label(raw, version) for raw in response.get("Labels", [])]
+        labels = [_label(raw, version) for raw in response.get("Labels", [])]
+        return at_least(labels, self.min_confidence)
 
 
 def jpeg_bytes(image: Image.Image) -> bytes:

@@ -8,7 +8,7 @@ BoundingBox in fractions of the upright image, Parents, plus where the label cam
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -76,6 +76,17 @@ class Label:
             instances=tuple(Instance.from_item(i) for i in item.get("Instances", [])),
             parents=tuple(str(p["Name"]) for p in item.get("Parents", [])),
         )
+
+
+def at_least(labels: Iterable[Label], floor: float) -> list[Label]:
+    """The labels at or over ``floor`` (MinConfidence), each with only its instances that are:
+    nothing under the pipeline's minimum confidence is stored or shown, whichever recognizer
+    produced it or when."""
+    return [
+        replace(label, instances=tuple(i for i in label.instances if i.confidence >= floor))
+        for label in labels
+        if label.confidence >= floor
+    ]
 
 
 def strongest_first(labels: Iterable[Label], *, limit: int) -> list[Label]:

@@ -45,7 +45,7 @@ COW = Label(
     instances=(Instance(BoundingBox(0.1, 0.2, 0.3, 0.4), 61.0),),
     parents=("Mammal", "Animal"),
 )
-HORSE = Label("Horse", 52.0, "local", "nanodet-g/test", parents=("Mammal", "Animal"))
+HORSE = Label("Horse", 72.0, "local", "nanodet-g/test", parents=("Mammal", "Animal"))
 PERSON = Label("Person", 90.0, "local", "nanodet-g/test")
 
 

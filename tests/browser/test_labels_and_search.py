@@ -23,13 +23,13 @@ PEOPLE = Label(
 )
 DOG = Label(
     "Dog",
-    47.4,
+    87.4,
     "local",
     "nanodet-g/test",
-    instances=(Instance(BoundingBox(0.17, 0.38, 0.3, 0.56), 47.4),),
+    instances=(Instance(BoundingBox(0.17, 0.38, 0.3, 0.56), 87.4),),
     parents=("Pet", "Mammal", "Animal"),
 )
-MALAMUTE = Label("Malamute", 37.8, "local", "efficientnet/test", parents=("Dog", "Animal"))
+MALAMUTE = Label("Malamute", 67.8, "local", "efficientnet/test", parents=("Dog", "Animal"))
 
 
 @pytest.fixture
@@ -57,9 +57,9 @@ def test_chips_search_and_outlines(page: Page, ines: User) -> None:
     card.get_by_role("link").first.click()
     chip = page.locator(".facts .chip", has_text="Dog")
     expect(chip).to_have_attribute(
-        "title", "Dog: 47% confident · a kind of Pet, Mammal, Animal · nanodet-g/test"
+        "title", "Dog: 87% confident · a kind of Pet, Mammal, Animal · nanodet-g/test"
     )
-    expect(chip).to_contain_text("47%")
+    expect(chip).to_contain_text("87%")
     box = page.locator(".label-box", has_text="Dog")
     expect(box).to_have_css("opacity", "0")
     chip.hover()

@@ -23,7 +23,7 @@ LOCAL_POLICY = (
 )
 
 pytestmark = pytest.mark.django_db
-DOG = Label("Dog", 47.4, "local", "nanodet-g/test")
+DOG = Label("Dog", 87.4, "local", "nanodet-g/test")
 
 ANONYMOUS_PAGES = [
     "/",
