@@ -24,4 +24,4 @@ def test_missing_models_are_reported_once_at_start(
 def test_installed_models_are_loaded_before_the_first_job(caplog: pytest.LogCaptureFixture) -> None:
     worker._warm_up()
     assert caplog.text == ""
-    assert any(directory == default_models_dir() for directory, _ in _loaded)
+    assert any(key[0] == default_models_dir() for key in _loaded)
