@@ -337,9 +337,7 @@ def simplify(graph: onnx.GraphProto) -> None:
 
 
 def _attribute(node: onnx.NodeProto, name: str) -> Any:
-    return next(
-        (helper.get_attribute_value(a) for a in node.attribute if a.name == name), None
-    )
+    return next((helper.get_attribute_value(a) for a in node.attribute if a.name == name), None)
 
 
 def _producers(graph: onnx.GraphProto) -> dict[str, onnx.NodeProto]:
