@@ -49,8 +49,9 @@ class LocalSettings:
 class LocalRecognizer:
     # The detector looks at 416 x 416 and the classifier at 224: 640 px keeps the detail they can
     # use and lets a 12 MP JPEG decode at 1/4 scale (60 ms instead of 140 for 1024 px). 512 px
-    # would let the 1024 px thumbnail decode at 1/2 scale with no resize (7 ms less), but moves
-    # borderline scores enough to add a wrong label on the accuracy corpus (docs/models.md).
+    # would let the 1024 px thumbnail decode at 1/2 scale with no resize (about 8 ms less), but
+    # moves borderline scores enough to add a wrong label on the accuracy corpus
+    # (docs/models.md).
     image_size = 640
 
     def __init__(
