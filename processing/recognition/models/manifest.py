@@ -13,10 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Bump when a conversion changes, so installed models are rebuilt.
-CONVERTER_VERSION = 1
+# 2: NanoDet's transposes cancelled and its stem Pad folded; int8 models added.
+CONVERTER_VERSION = 2
 MANIFEST = "models.json"
 
 DETECTOR, CLASSIFIER = "nanodet-g", "efficientnet-lite0"
+# Their static int8 quantizations (models/quantize.py): what the recognizer runs.
+DETECTOR_INT8, CLASSIFIER_INT8 = "nanodet-g-int8", "efficientnet-lite0-int8"
+QUANTIZED = {DETECTOR: DETECTOR_INT8, CLASSIFIER: CLASSIFIER_INT8}
 
 
 class ModelsUnavailable(RuntimeError):

@@ -7,7 +7,10 @@ onnx-tf export computes Reshape shapes from Where/SparseToDense/AddV2 over int32
 folded here with numpy, because ONNX needs those shapes as initializers.
 
 TensorFlow's Conv2D, MaxPool and ResizeBilinear work on NHWC tensors and ONNX's on NCHW, so each
-is wrapped in a pair of Transposes; onnxruntime's optimizer cancels them against the export's own.
+is wrapped in a pair of Transposes. ``simplify`` then cancels them against the export's own (the
+onnx-tf export wrapped every op the other way round), and folds the stem's -inf padding into its
+MaxPool: onnxruntime's optimizer did both for float32, but not for int8 quantization, which works
+on the graph as written and could not quantize a -inf Pad (see models/quantize.py).
 """
 
 from __future__ import annotations
@@ -318,7 +321,88 @@ def convert(model_json_path: Path) -> onnx.ModelProto:
     graph = helper.make_graph(
         builder.nodes, "tfjs", graph_inputs, graph_outputs, initializer=builder.initializers
     )
+    simplify(graph)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     model.producer_name = "photoshare.tfjs_onnx"
     onnx.checker.check_model(model, full_check=True)
     return model
+
+
+def simplify(graph: onnx.GraphProto) -> None:
+    """In place: cancels each Transpose that undoes the one before it, then folds a constant Pad
+    with -inf into the MaxPool after it (MaxPool's own pads are never the maximum: the same)."""
+    _cancel_transpose_pairs(graph)
+    _fold_pad_into_max_pool(graph)
+    _drop_unused(graph)
+
+
+def _attribute(node: onnx.NodeProto, name: str) -> Any:
+    return next((helper.get_attribute_value(a) for a in node.attribute if a.name == name), None)
+
+
+def _producers(graph: onnx.GraphProto) -> dict[str, onnx.NodeProto]:
+    return {output: node for node in graph.node for output in node.output}
+
+
+def _rename_input(graph: onnx.GraphProto, old: str, new: str) -> None:
+    for node in graph.node:
+        for index, name in enumerate(node.input):
+            if name == old:
+                node.input[index] = new
+
+
+def _cancel_transpose_pairs(graph: onnx.GraphProto) -> None:
+    outputs = {o.name for o in graph.output}
+    changed = True
+    while changed:
+        changed = False
+        producers = _producers(graph)
+        for node in graph.node:
+            first = producers.get(node.input[0]) if node.op_type == "Transpose" else None
+            if first is None or first.op_type != "Transpose" or node.output[0] in outputs:
+                continue
+            inner, outer = list(_attribute(first, "perm")), list(_attribute(node, "perm"))
+            if [inner[axis] for axis in outer] == list(range(len(outer))):
+                _rename_input(graph, node.output[0], first.input[0])
+                changed = True
+        _drop_unused(graph)
+
+
+def _fold_pad_into_max_pool(graph: onnx.GraphProto) -> None:
+    producers = _producers(graph)
+    initializers = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    uses: dict[str, int] = {}
+    for node in graph.node:
+        for name in node.input:
+            uses[name] = uses.get(name, 0) + 1
+    for node in graph.node:
+        pad = producers.get(node.input[0]) if node.op_type == "MaxPool" else None
+        if pad is None or pad.op_type != "Pad" or uses[pad.output[0]] != 1 or len(pad.input) < 3:
+            continue
+        fill, pads = initializers.get(pad.input[2]), initializers.get(pad.input[1])
+        if fill is None or pads is None or not np.all(np.isneginf(fill)):
+            continue
+        rank = len(pads) // 2
+        if any(pads[:2]) or any(pads[rank : rank + 2]) or _attribute(node, "pads") is not None:
+            continue  # padding of the batch or channel axes, or pads of its own
+        node.attribute.append(
+            helper.make_attribute("pads", [int(p) for p in (*pads[2:rank], *pads[rank + 2 :])])
+        )
+        node.input[0] = pad.input[0]
+
+
+def _drop_unused(graph: onnx.GraphProto) -> None:
+    """Removes nodes whose outputs nothing reads, then initializers nothing reads."""
+    while True:
+        needed = {o.name for o in graph.output}
+        for node in graph.node:
+            needed.update(node.input)
+        dead = [node for node in graph.node if not needed.intersection(node.output)]
+        if not dead:
+            break
+        for node in dead:
+            graph.node.remove(node)
+    needed = {name for node in graph.node for name in node.input}
+    kept = [i for i in graph.initializer if i.name in needed]
+    del graph.initializer[:]
+    graph.initializer.extend(kept)

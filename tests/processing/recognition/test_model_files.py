@@ -124,9 +124,16 @@ def test_missing_models_name_the_fix(tmp_path: Path) -> None:
 
 
 def test_a_changed_model_file_is_noticed(tmp_path: Path, models_dir: Path) -> None:
-    for name in (MANIFEST, "nanodet-g.onnx", "efficientnet-lite0.onnx"):
+    names = (MANIFEST, "nanodet-g.onnx", "efficientnet-lite0.onnx")
+    int8 = ("nanodet-g-int8.onnx", "efficientnet-lite0-int8.onnx")
+    for name in (*names, *int8):
         (tmp_path / name).write_bytes((models_dir / name).read_bytes())
-    assert set(read_manifest(tmp_path)) == {"nanodet-g", "efficientnet-lite0"}
+    assert set(read_manifest(tmp_path)) == {
+        "nanodet-g",
+        "efficientnet-lite0",
+        "nanodet-g-int8",
+        "efficientnet-lite0-int8",
+    }
     with (tmp_path / "nanodet-g.onnx").open("ab") as file:
         file.write(b"\0")
     with pytest.raises(ModelsUnavailable, match="missing or changed"):
