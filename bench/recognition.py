@@ -36,12 +36,10 @@ from processing.keys import UploadKey  # noqa: E402
 from processing.local.pipeline import current_definition, run_execution  # noqa: E402
 from processing.local.worker import work_once  # noqa: E402
 from processing.recognition import classifier  # noqa: E402
-from processing.recognition.local import LocalRecognizer, _session  # noqa: E402
+from processing.recognition.local import LocalRecognizer  # noqa: E402
 from processing.recognition.models.install import fetch_nanodet  # noqa: E402
 from processing.recognition.models.manifest import (  # noqa: E402
-    DETECTOR,
     default_models_dir,
-    read_manifest,
 )
 from processing.recognition.photo import (  # noqa: E402
     recognition_picture,
@@ -99,22 +97,14 @@ def per_photo_latency(recognizer: LocalRecognizer, repeats: int) -> None:
         )
 
 
-def _configurations(models_dir: Path, scratch: Path) -> dict[str, LocalRecognizer]:
-    """Before (the float32 models), after (what LocalRecognizer runs), and int8 throughout on a
-    512 px derivative: the fastest variant tried, not shipped because it loses accuracy."""
-    import onnx
-
-    from processing.recognition.models.quantize import quantize
-
-    fastest = LocalRecognizer(models_dir, image_size=512)
-    float32 = onnx.load(str(models_dir / read_manifest(models_dir)[DETECTOR].file))
-    path = scratch / "nanodet-g-all-int8.onnx"
-    onnx.save(quantize(float32, DETECTOR, float_convs=0), str(path))
-    fastest._detector = _session(path)
+def _configurations(models_dir: Path) -> dict[str, LocalRecognizer]:
+    """The models before issue 13 (float32), what LocalRecognizer runs (the float32 detector,
+    the int8 classifier), and int8 throughout: the fastest, not shipped because it adds wrong
+    labels (docs/models.md). All three run today's recognizer, second opinion included."""
     return {
-        "before: float32, 640 px": LocalRecognizer(models_dir, quantized=False, image_size=640),
-        "after: int8 (NanoDet stem float32), 640 px": LocalRecognizer(models_dir),
-        "int8 throughout, 512 px (not shipped)": fastest,
+        "float32 models": LocalRecognizer(models_dir, int8_classifier=False),
+        "shipped: float32 detector, int8 classifier": LocalRecognizer(models_dir),
+        "int8 throughout (not shipped)": LocalRecognizer(models_dir, int8_detector=True),
     }
 
 
@@ -143,8 +133,10 @@ from pathlib import Path
 from processing.recognition.local import LocalRecognizer
 from processing.recognition.models.manifest import default_models_dir
 from processing.recognition.photo import recognize_photo
-quantized, size = sys.argv[2] == "int8", int(sys.argv[3])
-recognizer = LocalRecognizer(default_models_dir(), quantized=quantized, image_size=size)
+detector, classifier = sys.argv[2] == "int8", sys.argv[3] == "int8"
+recognizer = LocalRecognizer(
+    default_models_dir(), int8_detector=detector, int8_classifier=classifier
+)
 data = open(sys.argv[1], "rb").read()
 for _ in range(11):
     recognize_photo(data, recognizer)
@@ -155,51 +147,50 @@ print(json.dumps({{"max_rss_mb": {peak}}}))
 def before_and_after(models_dir: Path, repeats: int) -> None:
     """Each stage of the Recognize step on the 12 MP JPEG, float32 against int8, medians."""
     sample = next(s for s in samples(quick=True) if s.label == "JPEG 12 MP")
-    with tempfile.TemporaryDirectory() as scratch:
-        configurations = _configurations(models_dir, Path(scratch))
-        rows: dict[str, dict[str, tuple[float, float]]] = {name: {} for name in configurations}
-        pictures = {name: recognition_picture(sample.data, r) for name, r in configurations.items()}
-        images = {
-            name: upright_derivative(pictures[name], box=r.image_size)
-            for name, r in configurations.items()
-        }
-        stages: dict[str, Callable[[str, LocalRecognizer], Callable[[], object]]] = {
-            "derivative": lambda name, r: (
-                lambda: upright_derivative(pictures[name], box=r.image_size)
-            ),
-            "detector": lambda name, r: lambda: r.detect(images[name]),
-            "classifier, batch of 1": lambda name, r: _classifier_batch(r, images[name], 1),
-            "classifier, batch of 4": lambda name, r: _classifier_batch(r, images[name], 4),
-            "whole Recognize step": lambda name, r: lambda: recognize_picture(pictures[name], r),
-        }
-        jobs = {
-            (stage, name): make(name, r)
-            for stage, make in stages.items()
-            for name, r in configurations.items()
-        }
-        for (stage, name), value in _interleaved(jobs, repeats).items():
-            rows[name][stage] = value
+    configurations = _configurations(models_dir)
+    rows: dict[str, dict[str, tuple[float, float]]] = {name: {} for name in configurations}
+    pictures = {name: recognition_picture(sample.data, r) for name, r in configurations.items()}
+    images = {
+        name: upright_derivative(pictures[name], box=r.image_size)
+        for name, r in configurations.items()
+    }
+    stages: dict[str, Callable[[str, LocalRecognizer], Callable[[], object]]] = {
+        "derivative": lambda name, r: lambda: upright_derivative(pictures[name], box=r.image_size),
+        "detector": lambda name, r: lambda: r.detect(images[name]),
+        "classifier, batch of 1": lambda name, r: _classifier_batch(r, images[name], 1),
+        "classifier, batch of 5": lambda name, r: _classifier_batch(r, images[name], 5),
+        "whole Recognize step": lambda name, r: lambda: recognize_picture(pictures[name], r),
+    }
+    jobs = {
+        (stage, name): make(name, r)
+        for stage, make in stages.items()
+        for name, r in configurations.items()
+    }
+    for (stage, name), value in _interleaved(jobs, repeats).items():
+        rows[name][stage] = value
     peaks = {}
     for name, r in configurations.items():
-        precision = "float32" if name.startswith("before") else "int8"
+        detector = "int8" if r.detector_version.endswith("+int8") else "float32"
+        classifier = "int8" if r.classifier_version.endswith("+int8") else "float32"
         code = PEAK_RSS.format(peak=PEAK)
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         done = subprocess.run(
-            [sys.executable, "-c", code, str(sample.path), precision, str(r.image_size)],
+            [sys.executable, "-c", code, str(sample.path), detector, classifier],
             env=env,
             capture_output=True,
             text=True,
             check=True,
         )
         peaks[name] = json.loads(done.stdout.strip().splitlines()[-1])["max_rss_mb"]
-    print("## Before and after int8 quantization (12 MP JPEG, one thread, medians)\n")
+    print("## The Recognize step by model precision (12 MP JPEG, one thread, medians)\n")
     print(
         f"CPU ms (wall ms), medians of {repeats} rounds, every stage of every configuration "
         "once a round (so that load from elsewhere falls on all alike). The step "
         "reads the stored 1024 px thumbnail. Detector: preprocessing, network, decoding and "
-        "NMS; classifier: preprocessing and network (a batch of 4 stands for the whole picture "
-        "and 3 crops: the same tensor 4 times here). Peak RSS: a fresh process recognizing 11 "
-        "photos (for the last row, with the shipped int8 detector: its own is built here).\n"
+        "NMS; classifier: preprocessing and network (a batch of 5 stands for the whole picture "
+        "and 4 box crops, the most the second opinion reads: the same tensor 5 times here). "
+        "The whole step includes the second opinion's crops. Peak RSS: a fresh process "
+        "recognizing 11 photos.\n"
     )
     stage_names = list(stages)
     print(

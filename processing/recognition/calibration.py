@@ -36,7 +36,12 @@ from processing.recognition.second_opinion import Checked, Verdict
 from processing.recognition.taxonomy import FAMILIES, family
 
 DATA = Path(__file__).resolve().parent / "data" / "calibration.json"
-PULL = 1.0  # L2 weight towards the pooled fit, in units of samples
+PARAMETERS = ("slope", "intercept", "unread", "unsupported")
+# L2 weights towards the pooled fit, in units of samples, per parameter: a family's own
+# samples move its intercept (how often its labels are right); the slope and the shifts for
+# what the second opinion said are the pooled fit's, which a few dozen samples per family
+# could not pin down without fitting noise.
+FAMILY_PULL = (1e6, 1.0, 1e6, 1e6)
 EPSILON = 1e-4
 
 
@@ -44,12 +49,18 @@ EPSILON = 1e-4
 class Platt:
     slope: float
     intercept: float
-    unverified: float = 0.0  # added for a box the classifier could not read or had no view on
+    unread: float = 0.0  # added for a box the classifier did not read (too small, or a neighbour)
+    unsupported: float = 0.0  # ... and for one it read without finding its class there
 
-    def __call__(self, score: float, *, verified: bool = True) -> float:
-        """0-100 from a 0-1 evidence score."""
-        shift = 0.0 if verified else self.unverified
-        return 100.0 * _sigmoid(self.slope * _logit(score) + self.intercept + shift)
+    def __call__(self, score: float, verdict: Verdict = Verdict.CONFIRMED) -> float:
+        """0-100 from a 0-1 evidence score and what the second opinion said."""
+        shift = {Verdict.UNREAD: self.unread, Verdict.UNSUPPORTED: self.unsupported}
+        value = self.slope * _logit(score) + self.intercept + shift.get(verdict, 0.0)
+        return 100.0 * _sigmoid(value)
+
+    @property
+    def parameters(self) -> tuple[float, float, float, float]:
+        return (self.slope, self.intercept, self.unread, self.unsupported)
 
 
 @dataclass(frozen=True)
@@ -57,18 +68,14 @@ class Calibration:
     families: dict[str, Platt]
     fitted_on: str = ""
 
-    def confidence(self, family: str, score: float, *, verified: bool = True) -> float:
-        return self.families[family](score, verified=verified)
+    def confidence(self, family: str, score: float, verdict: Verdict = Verdict.CONFIRMED) -> float:
+        return self.families[family](score, verdict)
 
     def to_json(self) -> dict[str, object]:
         return {
             "fitted_on": self.fitted_on,
             "families": {
-                name: {
-                    "slope": round(p.slope, 4),
-                    "intercept": round(p.intercept, 4),
-                    "unverified": round(p.unverified, 4),
-                }
+                name: dict(zip(PARAMETERS, (round(v, 4) for v in p.parameters), strict=True))
                 for name, p in self.families.items()
             },
         }
@@ -78,10 +85,7 @@ class Calibration:
         families = data["families"]
         assert isinstance(families, dict)
         return cls(
-            {
-                name: Platt(float(p["slope"]), float(p["intercept"]), float(p["unverified"]))
-                for name, p in families.items()
-            },
+            {name: Platt(*(float(p[k]) for k in PARAMETERS)) for name, p in families.items()},
             str(data.get("fitted_on", "")),
         )
 
@@ -98,7 +102,7 @@ class Sample:
     coco_class: str
     family: str
     score: float
-    verified: bool
+    verdict: Verdict
     right: bool
 
 
@@ -110,27 +114,37 @@ def fit(samples: Sequence[Sample]) -> Calibration:
 
 
 def _fit_platt(samples: Sequence[Sample], prior: Platt | None) -> Platt:
-    """Logistic regression of right on logit(score) and being unverified, by Newton's method;
-    with a prior, an L2 pull of weight PULL towards it (a family with no samples gets the
-    prior). Without one, a weak pull to the identity keeps a separable set finite."""
+    """Logistic regression of right on logit(score) and what the second opinion said, by
+    Newton's method; with a prior, an L2 pull of weight PULL towards it (a family with no
+    samples gets the prior). Without one, a weak pull to the identity keeps a separable set
+    finite."""
     design = np.array(
-        [[_logit(s.score), 1.0, 0.0 if s.verified else 1.0] for s in samples], dtype=np.float64
-    ).reshape(-1, 3)
+        [
+            [
+                _logit(s.score),
+                1.0,
+                float(s.verdict is Verdict.UNREAD),
+                float(s.verdict is Verdict.UNSUPPORTED),
+            ]
+            for s in samples
+        ],
+        dtype=np.float64,
+    ).reshape(-1, len(PARAMETERS))
     y = np.array([s.right for s in samples], dtype=np.float64)
     if prior is None:
-        centre, weight = np.array([1.0, 0.0, 0.0]), 0.1
+        centre, weight = np.array([1.0, 0.0, 0.0, 0.0]), np.full(len(PARAMETERS), 0.1)
     else:
-        centre, weight = np.array([prior.slope, prior.intercept, prior.unverified]), PULL
+        centre, weight = np.array(prior.parameters), np.array(FAMILY_PULL)
     theta = centre.copy()
     for _ in range(100):
         p = 1 / (1 + np.exp(-(design @ theta)))
         gradient = design.T @ (p - y) + weight * (theta - centre)
-        hessian = (design * (p * (1 - p))[:, None]).T @ design + weight * np.eye(3)
+        hessian = (design * (p * (1 - p))[:, None]).T @ design + np.diag(weight)
         step = np.linalg.solve(hessian, gradient)
         theta -= step
         if np.abs(step).max() < 1e-9:
             break
-    return Platt(float(theta[0]), float(theta[1]), float(theta[2]))
+    return Platt(*(float(v) for v in theta))
 
 
 def precision_at(
@@ -147,9 +161,7 @@ def leave_one_photo_out(samples: Sequence[Sample]) -> list[float]:
     for sample in samples:
         others = [s for s in samples if s.photo != sample.photo]
         calibration = fit(others)
-        confidences.append(
-            calibration.confidence(sample.family, sample.score, verified=sample.verified)
-        )
+        confidences.append(calibration.confidence(sample.family, sample.score, sample.verdict))
     return confidences
 
 
@@ -182,14 +194,13 @@ def collect(directories: Sequence[Path]) -> list[Sample]:
                     strongest[found.coco_class] = found
             allowed = {*photo.expected, *photo.optional}
             for coco_class, best in strongest.items():
-                verified = best.verdict is not Verdict.UNVERIFIED
                 samples.append(
                     Sample(
                         photo.file,
                         coco_class,
                         family(coco_class),
                         best.score,
-                        verified,
+                        best.verdict,
                         coco_class in allowed,
                     )
                 )
@@ -203,33 +214,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     samples = collect(args.directories)
     calibration = fit(samples)
-    fitted_on = ", ".join(
-        f"{d.name} ({len({s.photo for s in samples if (d / s.photo).exists()})} photos)"
-        for d in args.directories
-    )
+    from processing.accuracy import read_manifest
+
+    fitted_on = ", ".join(f"{d.name} ({len(read_manifest(d))} photos)" for d in args.directories)
     calibration = Calibration(calibration.families, fitted_on)
     held_out = leave_one_photo_out(samples)
-    print("family     samples right  slope  intercept unverified  >=60 right (fitted)  (held out)")
+    print(
+        "family     samples right  slope intercept unread unsupported"
+        "  >=60 right (fitted)  (held out)"
+    )
     for name in FAMILIES:
         mine = [i for i, s in enumerate(samples) if s.family == name]
         subset = [samples[i] for i in mine]
         platt = calibration.families[name]
-        fitted = precision_at(subset, [platt(s.score, verified=s.verified) for s in subset], 60)
+        fitted = precision_at(subset, [platt(s.score, s.verdict) for s in subset], 60)
         out = precision_at(subset, [held_out[i] for i in mine], 60)
         print(
             f"{name:10s} {len(subset):7d} {sum(s.right for s in subset):5d} {platt.slope:6.2f} "
-            f"{platt.intercept:10.2f} {platt.unverified:10.2f}  {fitted[0]:>8d}/{fitted[1]:<10d} "
+            f"{platt.intercept:9.2f} {platt.unread:6.2f} {platt.unsupported:11.2f}"
+            f"  {fitted[0]:>8d}/{fitted[1]:<10d} "
             f"{out[0]:>10d}/{out[1]}"
         )
     total_fitted = precision_at(
         samples,
-        [calibration.confidence(s.family, s.score, verified=s.verified) for s in samples],
+        [calibration.confidence(s.family, s.score, s.verdict) for s in samples],
         60,
     )
     total_out = precision_at(samples, held_out, 60)
     print(
         f"all        {len(samples):7d} {sum(s.right for s in samples):5d}"
-        f"{'':30s}{total_fitted[0]:>8d}/{total_fitted[1]:<10d} {total_out[0]:>10d}/{total_out[1]}"
+        f"{'':35s}{total_fitted[0]:>8d}/{total_fitted[1]:<10d} {total_out[0]:>10d}/{total_out[1]}"
     )
     if args.write:
         DATA.write_text(json.dumps(calibration.to_json(), indent=2) + "\n")

@@ -20,8 +20,12 @@ def preprocess(image: Image.Image) -> np.ndarray:
     )
     resized = rgb.resize((width, height), Image.Resampling.BICUBIC)
     left, top = (width - INPUT_SIZE) // 2, (height - INPUT_SIZE) // 2
-    crop = resized.crop((left, top, left + INPUT_SIZE, top + INPUT_SIZE))
-    pixels = (np.asarray(crop, dtype=np.float32) - 127.0) / 128.0
+    return tensor(resized.crop((left, top, left + INPUT_SIZE, top + INPUT_SIZE)))
+
+
+def tensor(square: Image.Image) -> np.ndarray:
+    """[1, 3, 224, 224] float32 of a picture already at the input size (a box's crop)."""
+    pixels = (np.asarray(square.convert("RGB"), dtype=np.float32) - 127.0) / 128.0
     return pixels.transpose(2, 0, 1)[np.newaxis].copy()
 
 
@@ -32,6 +36,9 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 def top_classes(logits: np.ndarray, *, k: int) -> list[tuple[int, float]]:
     """The k most probable (class index, probability) pairs, best first."""
-    probabilities = softmax(logits.astype(np.float64))
+    return most_probable(softmax(logits.astype(np.float64)), k=k)
+
+
+def most_probable(probabilities: np.ndarray, *, k: int) -> list[tuple[int, float]]:
     best = np.argsort(-probabilities)[:k]
     return [(int(index), float(probabilities[index])) for index in best]

@@ -25,6 +25,7 @@ with one thread each process more photos per second than one worker with two.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from threading import Lock
@@ -60,6 +61,7 @@ from processing.recognition.taxonomy import (
 )
 
 RECOGNIZER = "local"
+SECOND_OPINIONS = (Verdict.CONFIRMED, Verdict.RELABELLED)  # the classifier helped decide
 
 
 @dataclass(frozen=True)
@@ -89,18 +91,21 @@ class LocalRecognizer:
         settings: LocalSettings | None = None,
         calibration: Calibration | None = None,
         *,
-        quantized: bool = True,
+        int8_detector: bool = False,
+        int8_classifier: bool = True,
         image_size: int | None = None,
     ) -> None:
-        """Runs the int8 models (models/quantize.py), or with ``quantized=False`` the float32
-        ones they were made from (for comparisons)."""
+        """Runs the float32 detector and the int8 classifier (models/quantize.py): the int8
+        detector is twice as fast, but its scores move by a few hundredths against float32's,
+        which is enough to add wrong labels where scores decide (docs/models.md), while the int8
+        classifier loses nothing. The other combinations are for comparisons."""
         self.settings = settings or LocalSettings()
         self.calibration = calibration or shipped()
         if image_size is not None:
             self.image_size = image_size
         models = read_manifest(models_dir)
-        detector_model = models[DETECTOR_INT8 if quantized else DETECTOR]
-        classifier_model = models[CLASSIFIER_INT8 if quantized else CLASSIFIER]
+        detector_model = models[DETECTOR_INT8 if int8_detector else DETECTOR]
+        classifier_model = models[CLASSIFIER_INT8 if int8_classifier else CLASSIFIER]
         self.detector_version = detector_model.version
         self.classifier_version = classifier_model.version
         self._detector = _session(models_dir / detector_model.file)
@@ -117,12 +122,15 @@ class LocalRecognizer:
         return detector.non_max_suppression(candidates, iou_threshold=self.settings.nms_iou)
 
     def classify(self, image: Image.Image, *, k: int = 5) -> list[tuple[int, float]]:
-        (probabilities,) = self.read([image])
-        return classifier.top_classes(probabilities, k=k)
+        (probabilities,) = self.read(image)
+        return classifier.most_probable(probabilities, k=k)
 
-    def read(self, images: list[Image.Image]) -> np.ndarray:
-        """[len(images), 1000] class probabilities, from one batched run."""
-        batch = np.concatenate([classifier.preprocess(image) for image in images])
+    def read(self, image: Image.Image, crops: Sequence[Image.Image] = ()) -> np.ndarray:
+        """[1 + len(crops), 1000] class probabilities of the whole picture and of the crops
+        (already at the classifier's size), from one batched run."""
+        batch = np.concatenate(
+            [classifier.preprocess(image), *(classifier.tensor(c) for c in crops)]
+        )
         (logits,) = self._classifier.run(None, {"image": batch})
         return np.stack([classifier.softmax(row.astype(np.float64)) for row in logits])
 
@@ -131,7 +139,7 @@ class LocalRecognizer:
         class probabilities."""
         detections = self.detect(image)
         chosen = crops_to_read(detections, image.size, limit=self.settings.crops)
-        probabilities = self.read([image, *(crop(image, detections[i].box) for i in chosen)])
+        probabilities = self.read(image, [crop(image, detections[i].box) for i in chosen])
         readings = {i: Reading.of(p) for i, p in zip(chosen, probabilities[1:], strict=True)}
         return distinct_objects(check_all(detections, readings)), probabilities[0]
 
@@ -144,9 +152,8 @@ class LocalRecognizer:
         floor = self.settings.min_confidence
         by_class: dict[str, list[tuple[float, Checked]]] = defaultdict(list)
         for item in found:
-            verified = item.verdict is not Verdict.UNVERIFIED
             confidence = self.calibration.confidence(
-                family(item.coco_class), item.score, verified=verified
+                family(item.coco_class), item.score, item.verdict
             )
             if confidence >= floor:
                 by_class[item.coco_class].append((confidence, item))
@@ -155,7 +162,7 @@ class LocalRecognizer:
         for coco_class, instances in by_class.items():
             name = coco_label(coco_class)
             instances.sort(key=lambda pair: -pair[0])
-            second_opinion = any(c.verdict is not Verdict.UNVERIFIED for _, c in instances)
+            second_opinion = any(c.verdict in SECOND_OPINIONS for _, c in instances)
             labels[name.name] = Label(
                 name=name.name,
                 confidence=instances[0][0],

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from functools import cache
 
 import numpy as np
 from PIL import Image
@@ -32,6 +33,7 @@ from processing.recognition.taxonomy import (
 )
 
 MIN_READABLE_SIDE = 0.1  # of the picture's longer side
+SAME_SPOT = 0.7  # IoU of boxes over one spot, which share a crop
 CROP_MARGIN = 0.1  # context around the box, on each side
 CONFIRMS = 0.2  # the crop's probability for the class that confirms it
 NOTHING_FOR = 0.05  # below this for the detected class, the crop sees none of it, and then
@@ -43,7 +45,8 @@ MOSTLY_NATURE = 0.6  # a crop read this much as nature is no person or man-made 
 class Verdict(Enum):
     CONFIRMED = "confirmed"
     RELABELLED = "relabelled"
-    UNVERIFIED = "unverified"  # too small to read, or the reading is about a neighbour
+    UNREAD = "unread"  # too small to read, not among the crops read, or read as a neighbour
+    UNSUPPORTED = "unsupported"  # read, and the reading neither confirms nor rules it out
     DROPPED = "dropped"
 
 
@@ -105,14 +108,25 @@ def crop(image: Image.Image, box: tuple[float, float, float, float]) -> Image.Im
 
 
 def crops_to_read(detections: list[Detection], size: tuple[int, int], *, limit: int) -> list[int]:
-    """Indices of the detections whose crops are read, most confident first: readable ones,
-    at most ``limit``, one per place (a box over the same spot as one chosen shares its crop)."""
+    """Indices of the detections whose crops are read: readable ones, at most ``limit``, one per
+    place (a box over the same spot as one chosen shares its crop). Each class's strongest
+    readable box comes first, most confident first, so every class that may become a label is
+    read before a second box of any class is."""
+    readable_by_score = sorted(
+        (i for i, d in enumerate(detections) if readable(d.box, size)),
+        key=lambda i: -detections[i].score,
+    )
+    classes: set[int] = set()
+    firsts: list[int] = []
+    for index in readable_by_score:
+        if detections[index].class_index not in classes:
+            classes.add(detections[index].class_index)
+            firsts.append(index)
     chosen: list[int] = []
-    for index in sorted(range(len(detections)), key=lambda i: -detections[i].score):
+    for index in [*firsts, *(i for i in readable_by_score if i not in firsts)]:
         if len(chosen) == limit:
             break
-        box = detections[index].box
-        if readable(box, size) and all(iou(box, detections[c].box) < 0.7 for c in chosen):
+        if all(iou(detections[index].box, detections[c].box) < SAME_SPOT for c in chosen):
             chosen.append(index)
     return chosen
 
@@ -122,16 +136,16 @@ def reading_for(
 ) -> Reading | None:
     """The reading of this box's crop, or of a read crop over the same spot."""
     for index, reading in readings.items():
-        if iou(detection.box, detections[index].box) >= 0.7:
+        if iou(detection.box, detections[index].box) >= SAME_SPOT:
             return reading
     return None
 
 
 def check(detection: Detection, reading: Reading | None, neighbours: list[Detection]) -> Checked:
     coco_class = COCO_CLASSES[detection.class_index]
-    unverified = Checked(detection, coco_class, detection.score, Verdict.UNVERIFIED)
+    unread = Checked(detection, coco_class, detection.score, Verdict.UNREAD)
     if reading is None:
-        return unverified
+        return unread
     own = reading.support.get(coco_class, 0.0)
     rivals = [
         (probability, other)
@@ -144,9 +158,15 @@ def check(detection: Detection, reading: Reading | None, neighbours: list[Detect
         return Checked(detection, rival, _combined(detection.score, best), Verdict.RELABELLED)
     if own >= CONFIRMS:
         return Checked(detection, coco_class, _combined(detection.score, own), Verdict.CONFIRMED)
+    if (
+        own < NOTHING_FOR
+        and coco_class != "person"
+        and _another_there(detection, reading, neighbours)
+    ):
+        return Checked(detection, coco_class, 0.0, Verdict.DROPPED)
     if own < NOTHING_FOR and reading.top_probability >= surer:
         if _explained_by_neighbour(detection, reading, neighbours):
-            return unverified
+            return unread
         return Checked(detection, coco_class, 0.0, Verdict.DROPPED)
     if (
         own < NOTHING_FOR
@@ -154,7 +174,9 @@ def check(detection: Detection, reading: Reading | None, neighbours: list[Detect
         and _out_of_place(detection, neighbours)
     ):
         return Checked(detection, coco_class, 0.0, Verdict.DROPPED)
-    return unverified
+    if coco_class not in recognizable():  # ImageNet has no suitcase: its silence says nothing
+        return unread
+    return Checked(detection, coco_class, detection.score, Verdict.UNSUPPORTED)
 
 
 def check_all(detections: list[Detection], readings: dict[int, Reading]) -> list[Checked]:
@@ -165,6 +187,14 @@ def check_all(detections: list[Detection], readings: dict[int, Reading]) -> list
         if result.verdict is not Verdict.DROPPED:
             checked.append(result)
     return checked
+
+
+@cache
+def recognizable() -> frozenset[str]:
+    """The COCO classes ImageNet has classes of: for the others a crop that does not confirm
+    them is no evidence either way. A person is among the others: ImageNet knows what people
+    wear, and a person's crop reads as their bicycle or their desk as often as their clothes."""
+    return frozenset(imagenet_evidence().values()) - {"person"}
 
 
 def _combined(score: float, support: float) -> float:
@@ -185,6 +215,18 @@ def _explained_by_neighbour(
         if _overlap_of(detection.box, other.box) >= 0.3:
             return True
     return False
+
+
+def _another_there(detection: Detection, reading: Reading, neighbours: list[Detection]) -> bool:
+    """Whether the crop, which sees nothing of this box's class, confirms another class found on
+    the same spot: then this box is that object misread (a Suitcase over a cat). A person is
+    never one: people sit on, ride and hold the things their boxes share."""
+    return any(
+        other is not detection
+        and reading.support.get(COCO_CLASSES[other.class_index], 0.0) >= CONFIRMS
+        and iou(detection.box, other.box) >= SAME_SPOT
+        for other in neighbours
+    )
 
 
 def _out_of_place(detection: Detection, neighbours: list[Detection]) -> bool:

@@ -16,6 +16,7 @@ from processing.recognition.calibration import (
     precision_at,
     shipped,
 )
+from processing.recognition.second_opinion import Verdict
 from processing.recognition.taxonomy import FAMILIES
 
 
@@ -25,7 +26,8 @@ def samples_where_right_follows_the_score(count: int, seed: int = 1) -> list[Sam
     for index in range(count):
         score = rng.uniform(0.25, 0.95)
         family = FAMILIES[index % len(FAMILIES)]
-        found.append(Sample(f"p{index // 4}", "x", family, score, True, rng.random() < score))
+        right = rng.random() < score
+        found.append(Sample(f"p{index // 4}", "x", family, score, Verdict.CONFIRMED, right))
     return found
 
 
@@ -51,16 +53,31 @@ def test_a_family_without_samples_gets_the_fit_of_all() -> None:
     assert calibration.confidence("animal", 0.8) == pytest.approx(80, abs=10)
 
 
-def test_unverified_boxes_get_their_own_shift() -> None:
+def test_what_the_second_opinion_said_gets_its_own_shift() -> None:
     rng = random.Random(3)
     samples = []
-    for index in range(600):
-        score, verified = rng.uniform(0.3, 0.9), index % 2 == 0
-        right = rng.random() < (score if verified else score / 2)
-        samples.append(Sample(f"p{index}", "x", "object", score, verified, right))
+    verdicts = (Verdict.CONFIRMED, Verdict.UNREAD, Verdict.UNSUPPORTED)
+    for index in range(900):
+        score, verdict = rng.uniform(0.3, 0.9), verdicts[index % 3]
+        chance = {Verdict.CONFIRMED: score, Verdict.UNREAD: score / 2}.get(verdict, score / 4)
+        samples.append(Sample(f"p{index}", "x", "object", score, verdict, rng.random() < chance))
     platt = fit(samples).families["object"]
-    assert platt.unverified < -0.5
-    assert platt(0.7, verified=False) < platt(0.7)
+    assert platt.unsupported < platt.unread < -0.5
+    assert platt(0.7, Verdict.UNSUPPORTED) < platt(0.7, Verdict.UNREAD) < platt(0.7)
+
+
+def test_a_family_moves_its_intercept_and_shares_the_rest() -> None:
+    samples = samples_where_right_follows_the_score(800)
+    sure = [
+        Sample(s.photo, s.coco_class, s.family, s.score, s.verdict, True)
+        if s.family == "vehicle"
+        else s
+        for s in samples
+    ]
+    calibration = fit(sure)
+    vehicle, person = calibration.families["vehicle"], calibration.families["person"]
+    assert vehicle.intercept > person.intercept + 1
+    assert vehicle.slope == pytest.approx(person.slope, rel=1e-3)
 
 
 def test_held_out_confidences_come_from_fits_without_the_photo() -> None:

@@ -57,7 +57,12 @@ needs_photos = pytest.mark.skipif(not PHOTOS, reason=f"no labelled photos in {SH
 
 @pytest.fixture(scope="module")
 def float32(models_dir: Path) -> LocalRecognizer:
-    return LocalRecognizer(models_dir, quantized=False)
+    return LocalRecognizer(models_dir, int8_classifier=False)
+
+
+@pytest.fixture(scope="module")
+def int8(models_dir: Path) -> LocalRecognizer:
+    return LocalRecognizer(models_dir, int8_detector=True)
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +95,7 @@ def _matched(
 
 @needs_photos
 def test_the_int8_detector_finds_what_float32_finds_with_the_same_boxes(
-    recognizer: LocalRecognizer, float32: LocalRecognizer, images: dict[str, Image.Image]
+    int8: LocalRecognizer, float32: LocalRecognizer, images: dict[str, Image.Image]
 ) -> None:
     """Each confident detection of either model has one of its class from the other. Those of
     float32 all have an int8 box with IoU > 0.8; int8's nearly all: among the ten overlapping
@@ -98,7 +103,7 @@ def test_the_int8_detector_finds_what_float32_finds_with_the_same_boxes(
     overlaps it by 0.67, the other 108 confident boxes of the photos by more than 0.8."""
     overlaps: dict[str, list[float]] = {"float32": [], "int8": []}
     for name, image in images.items():
-        ours, theirs = recognizer.detect(image), float32.detect(image)
+        ours, theirs = int8.detect(image), float32.detect(image)
         for model, found, other in (("float32", theirs, ours), ("int8", ours, theirs)):
             confident = [d for d in found if d.score >= CONFIDENT]
             for class_index, overlap in _matched(confident, other):
@@ -132,9 +137,11 @@ def test_the_int8_classifier_names_the_same_top_class(
     assert decided >= 0.8 * len(images)
 
 
-def test_the_recognizer_runs_the_int8_models(models_dir: Path, recognizer: LocalRecognizer) -> None:
+def test_the_recognizer_runs_the_float32_detector_and_the_int8_classifier(
+    models_dir: Path, recognizer: LocalRecognizer
+) -> None:
     models = read_manifest(models_dir)
-    assert recognizer.detector_version == models[DETECTOR_INT8].version
+    assert recognizer.detector_version == models[DETECTOR].version
     assert recognizer.classifier_version == models[CLASSIFIER_INT8].version
     assert models[DETECTOR_INT8].version == f"{models[DETECTOR].version}+int8"
 

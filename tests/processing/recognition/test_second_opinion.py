@@ -56,7 +56,10 @@ def test_a_crop_that_also_sees_the_detected_class_is_not_relabelled() -> None:
 
 def test_a_sure_detection_is_not_relabelled_by_a_less_sure_reading() -> None:
     checked = check(detection(GIRAFFE, 0.82), reading(i340=0.55), [])
-    assert (checked.coco_class, checked.verdict) == ("giraffe", Verdict.UNVERIFIED)
+    assert (checked.coco_class, checked.verdict) == (
+        "giraffe",
+        Verdict.UNREAD,
+    )  # no giraffe in ImageNet
 
 
 def test_no_relabelling_across_families() -> None:
@@ -82,15 +85,15 @@ def test_a_vase_that_is_plainly_something_else_is_dropped() -> None:
 
 def test_an_unsure_reading_leaves_the_box_as_the_detector_saw_it() -> None:
     checked = check(detection(VASE, 0.4), reading(i107=0.3), [])
-    assert (checked.verdict, checked.score) == (Verdict.UNVERIFIED, 0.4)
-    assert check(detection(VASE, 0.4), None, []).verdict is Verdict.UNVERIFIED
+    assert (checked.verdict, checked.score) == (Verdict.UNSUPPORTED, 0.4)
+    assert check(detection(VASE, 0.4), None, []).verdict is Verdict.UNREAD
 
 
 def test_a_rider_whose_crop_reads_as_the_horse_below_is_kept() -> None:
     horse = detection(HORSE, 0.9, (0.1, 0.3, 0.9, 0.95))
     rider = detection(PERSON, 0.4, (0.4, 0.1, 0.6, 0.6))
     checked = check(rider, reading(i339=0.7), [horse, rider])
-    assert (checked.coco_class, checked.verdict) == ("person", Verdict.UNVERIFIED)
+    assert (checked.coco_class, checked.verdict) == ("person", Verdict.UNREAD)
     alone = check(rider, reading(i339=0.7), [rider])
     assert alone.verdict is Verdict.DROPPED
 
@@ -126,7 +129,7 @@ def test_a_crop_is_the_box_with_some_context_at_the_classifiers_size() -> None:
 
 def checked(class_index: int, score: float, box: tuple[float, float, float, float]) -> Checked:
     return Checked(
-        Detection(class_index, score, box), COCO_CLASSES[class_index], score, Verdict.UNVERIFIED
+        Detection(class_index, score, box), COCO_CLASSES[class_index], score, Verdict.UNREAD
     )
 
 
@@ -177,18 +180,18 @@ def test_a_person_read_as_flowers_with_no_animal_there_is_dropped() -> None:
 def test_a_box_read_as_nature_beside_an_animal_is_kept() -> None:
     bicycle = detection(BICYCLE, 0.7, (0.1, 0.1, 0.6, 0.9))
     dog = detection(COCO_CLASSES.index("dog"), 0.5, (0.2, 0.3, 0.7, 0.9))
-    assert check(bicycle, nature(), [bicycle, dog]).verdict is Verdict.UNVERIFIED
+    assert check(bicycle, nature(), [bicycle, dog]).verdict is Verdict.UNSUPPORTED
 
 
 def test_plants_and_vases_may_read_as_nature() -> None:
     plant = detection(COCO_CLASSES.index("potted plant"), 0.4)
     vase = detection(VASE, 0.4)
-    assert check(plant, nature(), [plant]).verdict is Verdict.UNVERIFIED
-    assert check(vase, nature(), [vase]).verdict is Verdict.UNVERIFIED
+    assert check(plant, nature(), [plant]).verdict is Verdict.UNSUPPORTED
+    assert check(vase, nature(), [vase]).verdict is Verdict.UNSUPPORTED
 
 
 def test_a_crop_that_is_partly_nature_says_nothing() -> None:
     person = detection(PERSON, 0.5)
     half = nature(i500=0.45)  # about half flowers, half a cliff dwelling
     assert half.nature == pytest.approx(0.55)
-    assert check(person, half, [person]).verdict is Verdict.UNVERIFIED
+    assert check(person, half, [person]).verdict is Verdict.UNREAD  # ImageNet has no person
