@@ -32,12 +32,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 from local_pipeline import _config, throughput  # noqa: E402
 from pipeline import samples  # noqa: E402
 
+from processing import runtime  # noqa: E402
+from processing.adapters.local_queue import Job  # noqa: E402
 from processing.keys import UploadKey  # noqa: E402
 from processing.local.pipeline import current_definition, run_execution  # noqa: E402
-from processing.adapters.local_queue import Job  # noqa: E402
 from processing.local.worker import handle  # noqa: E402
-from processing import runtime  # noqa: E402
-from processing.runtime import PipelineConfig  # noqa: E402
 from processing.recognition import classifier  # noqa: E402
 from processing.recognition.local import LocalRecognizer  # noqa: E402
 from processing.recognition.models.install import fetch_nanodet  # noqa: E402
@@ -48,6 +47,7 @@ from processing.recognition.photo import (  # noqa: E402
     recognition_picture,
     recognize_picture,
 )
+from processing.runtime import PipelineConfig  # noqa: E402
 from processing.thumbnails import upright_derivative  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
