@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("albums", "0005_photo_original_purged_at")]
-AFTER = [("albums", "0006_label_owner_and_album_status")]
+from tests.albums.migrations import migrate_to_latest, migrated_to
 
 
 @pytest.mark.django_db(transaction=True)
 def test_existing_terms_take_the_owner_of_their_photos_album() -> None:
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    old = executor.loader.project_state(BEFORE).apps
+    old = migrated_to("albums", "0005_photo_original_purged_at")
     user = old.get_model("accounts", "User").objects.create(email="alice@example.com")
     album = old.get_model("albums", "Album").objects.create(owner_id=user.pk, name="Lisbon")
     photo = old.get_model("albums", "Photo").objects.create(album=album, original_filename="a")
@@ -22,11 +17,8 @@ def test_existing_terms_take_the_owner_of_their_photos_album() -> None:
         photo=photo, term="Dog", term_key="dog", confidence=90.0
     )
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(AFTER)
-    new = executor.loader.project_state(AFTER).apps
+    new = migrated_to("albums", "0006_label_owner_and_album_status")
     label = new.get_model("albums", "PhotoLabel").objects.get()
     assert label.owner_id == user.pk
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate_to_latest()

@@ -5,13 +5,12 @@ included."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import reverse
 
 from albums.models import Album, Photo, PhotoLabel
 from processing.recognition.labels import BoundingBox, Instance, Label
+from tests.albums.migrations import migrate_to_latest, migrated_to
 from tests.albums.photo_helpers import finished_photo
 from tests.conftest import UsePipeline
 
@@ -50,15 +49,9 @@ def test_the_minimum_is_the_configured_one(alices_album: Album, use_pipeline: Us
     assert [label.name for label in photo.recognized_labels] == ["Horse", "Giraffe"]
 
 
-BEFORE = [("albums", "0010_label_corrections")]
-AFTER = [("albums", "0011_labels_under_min_confidence")]
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_forgets_terms_only_unsure_labels_gave() -> None:
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    old = executor.loader.project_state(BEFORE).apps
+    old = migrated_to("albums", "0010_label_corrections")
     user = old.get_model("accounts", "User").objects.create(email="alice@example.com")
     album = old.get_model("albums", "Album").objects.create(owner_id=user.pk, name="Zoo")
     photo = old.get_model("albums", "Photo").objects.create(album=album, original_filename="a")
@@ -68,12 +61,9 @@ def test_the_migration_forgets_terms_only_unsure_labels_gave() -> None:
             photo=photo, owner_id=user.pk, term=term, term_key=term.lower(), confidence=confidence
         )
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(AFTER)
-    new = executor.loader.project_state(AFTER).apps
+    new = migrated_to("albums", "0011_labels_under_min_confidence")
     kept = new.get_model("albums", "PhotoLabel").objects.values_list("term", flat=True)
     assert sorted(kept) == ["Animal", "Horse", "Mine"]
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate_to_latest()
     assert Photo.objects.count() == 1

@@ -17,6 +17,7 @@ from albums.pipeline import upload_signer
 from albums.timeline import TIMELINE_PAGE, Cursor
 from processing.results import Status
 from tests.albums.dated_photos import bulk_done_photos, dated_photo, utc
+from tests.albums.migrations import migrate_to_latest, migrated_to
 from tests.albums.photo_helpers import run_worker_until_idle, upload
 from tests.conftest import UsePipeline
 from tests.processing.images import exif_block, jpeg, orientation_card
@@ -250,13 +251,7 @@ def test_ten_thousand_photos_take_a_bounded_number_of_queries_at_any_depth(
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_places_existing_done_photos() -> None:
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
-    before, after = [("albums", "0008_photo_upload_album")], [("albums", "0009_timeline")]
-    executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    old = executor.loader.project_state(before).apps
+    old = migrated_to("albums", "0008_photo_upload_album")
     user = old.get_model("accounts", "User").objects.create(email="alice@example.com")
     album = old.get_model("albums", "Album").objects.create(owner_id=user.pk, name="Lisbon")
     old_photos = old.get_model("albums", "Photo").objects
@@ -266,16 +261,13 @@ def test_the_migration_places_existing_done_photos() -> None:
     undated = old_photos.create(album=album, original_filename="b", status="SUCCEEDED")
     waiting = old_photos.create(album=album, original_filename="c", status="PROCESSING")
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(after)
-    photos = executor.loader.project_state(after).apps.get_model("albums", "Photo").objects
+    photos = migrated_to("albums", "0009_timeline").get_model("albums", "Photo").objects
     assert photos.get(pk=dated.pk).timeline_at == utc("2020-05-05")
     assert photos.get(pk=dated.pk).timeline_owner_id == user.pk
     assert photos.get(pk=undated.pk).timeline_at == photos.get(pk=undated.pk).created_at
     assert photos.get(pk=waiting.pk).timeline_owner_id is None
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate_to_latest()
 
 
 def test_in_aws_mode_tiles_are_presigned_s3_thumbnails_the_same_on_every_render(
