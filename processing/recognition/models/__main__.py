@@ -47,7 +47,9 @@ def calibration_inputs(photos: Path) -> dict[str, list[np.ndarray]]:
     return inputs
 
 
-def calibrate(photos: Path) -> None:
+def calibrate(
+    photos: Path, method: str = "MinMax", options: dict[str, object] | None = None
+) -> None:
     from processing.recognition.models import quantize
 
     inputs = calibration_inputs(photos)
@@ -56,7 +58,11 @@ def calibrate(photos: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="photoshare-models-") as scratch:
         models = {name: model for name, (model, _) in convert_models(Path(scratch)).items()}
     written = quantize.calibrate(
-        models, inputs, described=f"{len(inputs[DETECTOR])} photos of {photos.name}/manifest.json"
+        models,
+        inputs,
+        described=f"{len(inputs[DETECTOR])} photos of {photos.name}/manifest.json",
+        method=method,
+        options=options,
     )
     for path in written.values():
         print(f"Wrote {path}")
@@ -72,12 +78,22 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="install: the models directory (var/models); calibrate: the photos",
     )
+    parser.add_argument(
+        "--method",
+        choices=["MinMax", "Entropy", "Percentile"],
+        default="MinMax",
+        help="calibrate: onnxruntime's calibration method (MinMax, the committed ranges')",
+    )
+    parser.add_argument(
+        "--percentile", type=float, default=None, help="calibrate --method Percentile: e.g. 99.99"
+    )
     arguments = parser.parse_args(argv)
     try:
         if arguments.command == "calibrate":
             if arguments.directory is None:
                 parser.error("calibrate needs the photos' directory (../shared/recognition)")
-            calibrate(arguments.directory)
+            options = {} if arguments.percentile is None else {"percentile": arguments.percentile}
+            calibrate(arguments.directory, arguments.method, options)
         else:
             install(arguments.directory or default_models_dir())
     except ModelsUnavailable as error:
