@@ -101,13 +101,13 @@ def per_photo_latency(recognizer: LocalRecognizer, repeats: int) -> None:
 
 
 def _configurations(models_dir: Path) -> dict[str, LocalRecognizer]:
-    """The models before issue 13 (float32), what LocalRecognizer runs (the float32 detector,
-    the int8 classifier), and int8 throughout: the fastest, not shipped because it adds wrong
-    labels (docs/models.md). All three run today's recognizer, second opinion included."""
+    """The float32 models (as before issue 13), the float32 detector with the int8 classifier,
+    and what LocalRecognizer runs (both int8, NanoDet's first ten and head convolutions kept
+    float32). All three run today's recognizer, second opinion included."""
     return {
-        "float32 models": LocalRecognizer(models_dir, int8_classifier=False),
-        "shipped: float32 detector, int8 classifier": LocalRecognizer(models_dir),
-        "int8 throughout (not shipped)": LocalRecognizer(models_dir, int8_detector=True),
+        "float32 models": LocalRecognizer(models_dir, int8_detector=False, int8_classifier=False),
+        "float32 detector, int8 classifier": LocalRecognizer(models_dir, int8_detector=False),
+        "shipped: int8 models": LocalRecognizer(models_dir),
     }
 
 

@@ -48,7 +48,7 @@ class ConfigurationError(RuntimeError):
     pass
 
 
-def _int(name: str, default: int) -> int:
+def _int(name: str, default: int, *, least: int = 1) -> int:
     raw = os.environ.get(name, "").strip().replace("_", "")
     if not raw:
         return default
@@ -56,8 +56,8 @@ def _int(name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ConfigurationError(f"{name} must be a whole number, not {raw!r}.") from None
-    if value < 1:
-        raise ConfigurationError(f"{name} must be at least 1, not {value}.")
+    if value < least:
+        raise ConfigurationError(f"{name} must be at least {least}, not {value}.")
     return value
 
 
@@ -99,6 +99,7 @@ class PipelineConfig:
     models_dir: Path = field(default_factory=default_models_dir)
     max_labels: int = defaults.RECOGNITION_MAX_LABELS
     min_confidence: float = defaults.RECOGNITION_MIN_CONFIDENCE
+    recognition_crops: int = defaults.RECOGNITION_CROPS  # the local second opinion's
     # The sweeper (processing.sweeper): look at photos RUNNING longer than this; stop executions
     # still running after the hard limit.
     sweep_after_seconds: int = defaults.SWEEP_AFTER_SECONDS
@@ -146,6 +147,9 @@ class PipelineConfig:
             models_dir=default_models_dir(),
             max_labels=_int("PHOTOSHARE_RECOGNITION_MAX_LABELS", defaults.RECOGNITION_MAX_LABELS),
             min_confidence=float(min_confidence),
+            recognition_crops=_int(
+                "PHOTOSHARE_RECOGNITION_CROPS", defaults.RECOGNITION_CROPS, least=0
+            ),
             sweep_after_seconds=_int(
                 "PHOTOSHARE_SWEEP_AFTER_SECONDS", defaults.SWEEP_AFTER_SECONDS
             ),
@@ -331,7 +335,10 @@ def _recognizer(config: PipelineConfig) -> Recognizer:
     from processing.recognition.local import local_recognizer
 
     return local_recognizer(
-        config.models_dir, max_labels=config.max_labels, min_confidence=config.min_confidence
+        config.models_dir,
+        max_labels=config.max_labels,
+        min_confidence=config.min_confidence,
+        crops=config.recognition_crops,
     )
 
 

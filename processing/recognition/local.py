@@ -34,6 +34,7 @@ import numpy as np
 import onnxruntime
 from PIL import Image
 
+from processing import defaults
 from processing.recognition import classifier, detector
 from processing.recognition.calibration import Calibration, shipped
 from processing.recognition.labels import BoundingBox, Instance, Label, strongest_first
@@ -70,11 +71,11 @@ class LocalSettings:
     # Lower candidates are kept for the second opinion, which can confirm them.
     detection_threshold: float = 0.25
     nms_iou: float = 0.6
-    crops: int = 4  # box crops the classifier reads, besides the whole picture
-    min_confidence: float = 60.0
+    crops: int = defaults.RECOGNITION_CROPS  # box crops read besides the whole picture
+    min_confidence: float = defaults.RECOGNITION_MIN_CONFIDENCE
     whole_picture_classes: int = 5
     standalone_coco: float = 0.8  # a whole-picture COCO thing the detector did not find
-    max_labels: int = 10
+    max_labels: int = defaults.RECOGNITION_MAX_LABELS
 
 
 class LocalRecognizer:
@@ -91,14 +92,14 @@ class LocalRecognizer:
         settings: LocalSettings | None = None,
         calibration: Calibration | None = None,
         *,
-        int8_detector: bool = False,
+        int8_detector: bool = True,
         int8_classifier: bool = True,
         image_size: int | None = None,
     ) -> None:
-        """Runs the float32 detector and the int8 classifier (models/quantize.py): the int8
-        detector is twice as fast, but its scores move by a few hundredths against float32's,
-        which is enough to add wrong labels where scores decide (docs/models.md), while the int8
-        classifier loses nothing. The other combinations are for comparisons."""
+        """Runs the int8 models (models/quantize.py): the classifier int8 throughout, the
+        detector with its first ten and its last head convolutions left float32, where
+        quantization moved its scores enough to add wrong labels (docs/models.md). The float32
+        models stay installed, for comparisons."""
         self.settings = settings or LocalSettings()
         self.calibration = calibration or shipped()
         if image_size is not None:
@@ -219,18 +220,24 @@ def _session(path: Path) -> onnxruntime.InferenceSession:
     return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-_loaded: dict[tuple[Path, int, float], LocalRecognizer] = {}
+_loaded: dict[tuple[Path, int, float, int], LocalRecognizer] = {}
 _lock = Lock()
 
 
 def local_recognizer(
-    models_dir: Path, *, max_labels: int = 10, min_confidence: float = 60.0
+    models_dir: Path,
+    *,
+    max_labels: int = defaults.RECOGNITION_MAX_LABELS,
+    min_confidence: float = defaults.RECOGNITION_MIN_CONFIDENCE,
+    crops: int = defaults.RECOGNITION_CROPS,
 ) -> LocalRecognizer:
     """One recognizer per process and configuration: loading the models takes a few hundred ms,
     so a worker pays it once (its cold start), not per photo."""
-    key = (models_dir, max_labels, min_confidence)
+    key = (models_dir, max_labels, min_confidence, crops)
     with _lock:
         if key not in _loaded:
-            settings = LocalSettings(max_labels=max_labels, min_confidence=min_confidence)
+            settings = LocalSettings(
+                max_labels=max_labels, min_confidence=min_confidence, crops=crops
+            )
             _loaded[key] = LocalRecognizer(models_dir, settings)
         return _loaded[key]

@@ -13,6 +13,7 @@ from processing.recognition.detector import Detection
 from processing.recognition.local import LocalRecognizer, LocalSettings
 from processing.recognition.second_opinion import Checked, Verdict
 from processing.recognition.taxonomy import COCO_CLASSES, FAMILIES, imagenet_labels
+from tests.conftest import UsePipeline
 
 DOG, PERSON, COCO_ZEBRA, CAT, KITE = (
     COCO_CLASSES.index(n) for n in ("dog", "person", "zebra", "cat", "kite")
@@ -133,3 +134,14 @@ def test_at_most_max_labels_most_confident_first(models_dir: Path) -> None:
 
 def test_a_plain_picture_gets_no_labels(recognizer: LocalRecognizer) -> None:
     assert recognizer.recognize(Image.new("RGB", (640, 480), (120, 160, 200))) == []
+
+
+def test_the_configuration_sets_the_minimum_and_the_crops(use_pipeline: UsePipeline) -> None:
+    config = use_pipeline(
+        PHOTOSHARE_RECOGNIZER="local",
+        PHOTOSHARE_RECOGNITION_MIN_CONFIDENCE="75",
+        PHOTOSHARE_RECOGNITION_CROPS="0",
+    )
+    recognizer = config.recognizer()
+    assert isinstance(recognizer, LocalRecognizer)
+    assert (recognizer.settings.min_confidence, recognizer.settings.crops) == (75, 0)

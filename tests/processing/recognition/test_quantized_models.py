@@ -57,12 +57,12 @@ needs_photos = pytest.mark.skipif(not PHOTOS, reason=f"no labelled photos in {SH
 
 @pytest.fixture(scope="module")
 def float32(models_dir: Path) -> LocalRecognizer:
-    return LocalRecognizer(models_dir, int8_classifier=False)
+    return LocalRecognizer(models_dir, int8_detector=False, int8_classifier=False)
 
 
 @pytest.fixture(scope="module")
 def int8(models_dir: Path) -> LocalRecognizer:
-    return LocalRecognizer(models_dir, int8_detector=True)
+    return LocalRecognizer(models_dir)
 
 
 @pytest.fixture(scope="module")
@@ -137,11 +137,9 @@ def test_the_int8_classifier_names_the_same_top_class(
     assert decided >= 0.8 * len(images)
 
 
-def test_the_recognizer_runs_the_float32_detector_and_the_int8_classifier(
-    models_dir: Path, recognizer: LocalRecognizer
-) -> None:
+def test_the_recognizer_runs_the_int8_models(models_dir: Path, recognizer: LocalRecognizer) -> None:
     models = read_manifest(models_dir)
-    assert recognizer.detector_version == models[DETECTOR].version
+    assert recognizer.detector_version == models[DETECTOR_INT8].version
     assert recognizer.classifier_version == models[CLASSIFIER_INT8].version
     assert models[DETECTOR_INT8].version == f"{models[DETECTOR].version}+int8"
 
