@@ -177,17 +177,14 @@ def _sigmoid(value: float) -> float:
 def collect(directories: Sequence[Path]) -> list[Sample]:
     """One sample per class each labelled photo's boxes name, from what the pipeline sees."""
     from processing.accuracy import read_manifest
-    from processing.recognition.photo import recognition_picture
+    from processing.recognition.photo import recognition_image
     from processing.runtime import config
-    from processing.thumbnails import upright_derivative
 
     recognizer = config().recognizer()
     samples = []
     for directory in directories:
         for photo in read_manifest(directory):
-            original = (directory / photo.file).read_bytes()
-            picture = recognition_picture(original, recognizer)
-            image = upright_derivative(picture, box=recognizer.image_size)
+            image = recognition_image((directory / photo.file).read_bytes(), recognizer.image_size)
             strongest: dict[str, Checked] = {}
             for found in recognizer.objects(image)[0]:  # type: ignore[attr-defined]
                 if found.coco_class not in strongest:  # strongest first

@@ -84,11 +84,20 @@ def decode(
     return found
 
 
-def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+def area(box: tuple[float, ...]) -> float:
+    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+
+
+def intersection(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    """The area two (x1, y1, x2, y2) boxes share."""
     width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     height = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    overlap = width * height
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - overlap
+    return width * height
+
+
+def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    overlap = intersection(a, b)
+    union = area(a) + area(b) - overlap
     return overlap / union if union > 0 else 0.0
 
 

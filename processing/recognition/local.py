@@ -220,7 +220,7 @@ def _session(path: Path) -> onnxruntime.InferenceSession:
     return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-_loaded: dict[tuple[Path, int, float, int], LocalRecognizer] = {}
+_loaded: dict[tuple[Path, LocalSettings], LocalRecognizer] = {}
 _lock = Lock()
 
 
@@ -233,11 +233,8 @@ def local_recognizer(
 ) -> LocalRecognizer:
     """One recognizer per process and configuration: loading the models takes a few hundred ms,
     so a worker pays it once (its cold start), not per photo."""
-    key = (models_dir, max_labels, min_confidence, crops)
+    settings = LocalSettings(max_labels=max_labels, min_confidence=min_confidence, crops=crops)
     with _lock:
-        if key not in _loaded:
-            settings = LocalSettings(
-                max_labels=max_labels, min_confidence=min_confidence, crops=crops
-            )
-            _loaded[key] = LocalRecognizer(models_dir, settings)
-        return _loaded[key]
+        if (models_dir, settings) not in _loaded:
+            _loaded[models_dir, settings] = LocalRecognizer(models_dir, settings)
+        return _loaded[models_dir, settings]

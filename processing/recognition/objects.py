@@ -12,7 +12,7 @@ the horse's, overlap because the objects do, and both are there.
 
 from __future__ import annotations
 
-from processing.recognition.detector import iou
+from processing.recognition.detector import area, intersection, iou
 from processing.recognition.second_opinion import Checked
 from processing.recognition.taxonomy import family
 
@@ -40,15 +40,9 @@ def _same_object(a: Checked, b: Checked) -> bool:
     return False
 
 
-def _area(box: tuple[float, ...]) -> float:
-    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
-
-
 def _part_of(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
     """Whether the smaller box lies inside the bigger and is a sizeable part of it."""
-    small, big = (a, b) if _area(a) <= _area(b) else (b, a)
-    if _area(small) == 0 or _area(small) < PART_OF * _area(big):
+    small, big = (a, b) if area(a) <= area(b) else (b, a)
+    if area(small) == 0 or area(small) < PART_OF * area(big):
         return False
-    width = max(0.0, min(small[2], big[2]) - max(small[0], big[0]))
-    height = max(0.0, min(small[3], big[3]) - max(small[1], big[1]))
-    return width * height / _area(small) >= CONTAINED
+    return intersection(small, big) / area(small) >= CONTAINED

@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
+from PIL import Image
+
 from processing.ports import BlobStore, Recognizer, StoredImageRecognizer
 from processing.recognition.labels import Label
 from processing.results import StoredThumbnail
@@ -107,6 +109,19 @@ def recognition_picture(
 ) -> bytes:
     """The picture the pipeline recognizes an upload from: the thumbnail Thumbnails would store
     for the recognizer's box, or the original."""
+    return _picture_for(original, recognizer.image_size, sizes, quality, limits)
+
+
+def recognition_image(original: bytes, box: int) -> Image.Image:
+    """The image a recognizer asking for ``box`` is given for an upload: the derivative of the
+    picture above (for calibrating and comparing the models on what the pipeline shows them)."""
+    picture = _picture_for(original, box, DEFAULT_SIZES, DEFAULT_QUALITY, None)
+    return upright_derivative(picture, box=box)
+
+
+def _picture_for(
+    original: bytes, box: int, sizes: tuple[int, ...], quality: int, limits: Limits | None
+) -> bytes:
     thumbnails = make_thumbnails(original, sizes=sizes, quality=quality, limits=limits)
-    source = recognition_source(thumbnails, recognizer.image_size)
+    source = recognition_source(thumbnails, box)
     return source.data if source is not None else original

@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 
 from processing.recognition import classifier
-from processing.recognition.detector import Detection, iou
+from processing.recognition.detector import Detection, area, intersection, iou
 from processing.recognition.taxonomy import (
     AT_HOME_IN_NATURE,
     COCO_CLASSES,
@@ -40,6 +40,7 @@ NOTHING_FOR = 0.05  # below this for the detected class, the crop sees none of i
 RELABELS = 0.5  # a class of the same family read this surely, and more surely than the
 # detector's score, relabels the box; anything else read that surely drops it
 MOSTLY_NATURE = 0.6  # a crop read this much as nature is no person or man-made thing
+_NATURE = np.array(NATURE)  # indexed once per crop: built once
 
 
 class Verdict(Enum):
@@ -69,7 +70,7 @@ class Reading:
             if coco_class is not None:
                 support[coco_class] = support.get(coco_class, 0.0) + float(probabilities[index])
         top = int(np.argmax(probabilities))
-        nature = float(probabilities[list(NATURE)].sum())
+        nature = float(probabilities[_NATURE].sum())
         return cls(support, top, float(probabilities[top]), nature)
 
     @property
@@ -246,7 +247,4 @@ def _out_of_place(detection: Detection, neighbours: list[Detection]) -> bool:
 
 def _overlap_of(box: tuple[float, ...], other: tuple[float, ...]) -> float:
     """The share of ``box`` that ``other`` covers."""
-    width = max(0.0, min(box[2], other[2]) - max(box[0], other[0]))
-    height = max(0.0, min(box[3], other[3]) - max(box[1], other[1]))
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    return width * height / area if area > 0 else 0.0
+    return intersection(box, other) / area(box) if area(box) > 0 else 0.0

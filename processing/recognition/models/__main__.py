@@ -30,18 +30,14 @@ def calibration_inputs(photos: Path) -> dict[str, list[np.ndarray]]:
     thumbnail it reads, the derivative in the recognizer's size, each model's preprocessing)."""
     from processing.recognition import classifier, detector
     from processing.recognition.local import LocalRecognizer
-    from processing.recognition.photo import recognition_source
-    from processing.thumbnails import make_thumbnails, upright_derivative
+    from processing.recognition.photo import recognition_image
 
     entries = json.loads((photos / "manifest.json").read_text())
     inputs: dict[str, list[np.ndarray]] = {DETECTOR: [], CLASSIFIER: []}
     for entry in entries:
         if "expected_labels" not in entry:
             continue
-        original = (photos / entry["file"]).read_bytes()
-        source = recognition_source(make_thumbnails(original), LocalRecognizer.image_size)
-        picture = source.data if source is not None else original  # as recognition_picture
-        image = upright_derivative(picture, box=LocalRecognizer.image_size)
+        image = recognition_image((photos / entry["file"]).read_bytes(), LocalRecognizer.image_size)
         inputs[DETECTOR].append(detector.preprocess(image))
         inputs[CLASSIFIER].append(classifier.preprocess(image))
     return inputs

@@ -33,8 +33,7 @@ from processing.recognition.models.manifest import (
     read_manifest,
 )
 from processing.recognition.models.tfjs_onnx import simplify
-from processing.recognition.photo import recognition_source
-from processing.thumbnails import make_thumbnails, upright_derivative
+from processing.recognition.photo import recognition_image
 
 SHARED = Path(__file__).resolve().parents[4] / "shared"
 CONFIDENT = 0.5  # detections this sure must be found by both models
@@ -68,13 +67,10 @@ def int8(models_dir: Path) -> LocalRecognizer:
 @pytest.fixture(scope="module")
 def images() -> dict[str, Image.Image]:
     """Each photo as the Recognize step sees it: the thumbnail it reads, the derivative."""
-    return {name: _as_recognized(path.read_bytes()) for name, path in PHOTOS}
-
-
-def _as_recognized(original: bytes) -> Image.Image:
-    source = recognition_source(make_thumbnails(original), LocalRecognizer.image_size)
-    picture = source.data if source is not None else original
-    return upright_derivative(picture, box=LocalRecognizer.image_size)
+    return {
+        name: recognition_image(path.read_bytes(), LocalRecognizer.image_size)
+        for name, path in PHOTOS
+    }
 
 
 def _matched(
