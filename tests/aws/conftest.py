@@ -9,6 +9,9 @@ from collections.abc import Iterator
 import pytest
 from moto.server import ThreadedMotoServer
 
+from processing.runtime import PipelineConfig
+from tests.conftest import UsePipeline
+
 
 @pytest.fixture
 def moto_server(fake_aws_credentials: None) -> Iterator[str]:
@@ -20,3 +23,24 @@ def moto_server(fake_aws_credentials: None) -> Iterator[str]:
     # moto keeps its state per process, across servers: start the next test from nothing.
     urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))
     server.stop()
+
+
+def aws_mode(
+    use_pipeline: UsePipeline,
+    endpoint: str,
+    *,
+    bucket: str,
+    table: str,
+    state_machine_arn: str,
+    region: str,
+) -> PipelineConfig:
+    """Both halves, the handlers and Django, in aws mode against moto's server, configured
+    through the one reader of the deployment's variables."""
+    return use_pipeline(
+        PHOTOSHARE_BACKEND="aws",
+        PHOTOSHARE_BUCKET=bucket,
+        PHOTOSHARE_RESULTS_TABLE=table,
+        PHOTOSHARE_STATE_MACHINE_ARN=state_machine_arn,
+        PHOTOSHARE_AWS_REGION=region,
+        PHOTOSHARE_AWS_ENDPOINT_URL=endpoint,
+    )

@@ -31,6 +31,7 @@ from processing.local.s3_events import object_created
 from processing.statemachine.runner import ExecutionFailed, Runner
 from tests.albums.photo_helpers import changes
 from tests.albums.photo_helpers import ticket as request_ticket
+from tests.aws.conftest import aws_mode
 from tests.conftest import UsePipeline
 from tests.infra.cfn import create_photo_bucket, create_results_table, state_machine_definition
 from tests.processing.exif_fixtures import LISBON_GPS
@@ -58,14 +59,8 @@ def stack(moto_server: str, use_pipeline: UsePipeline) -> dict[str, str]:
         definition=state_machine_definition(),
         roleArn="arn:aws:iam::123456789012:role/photoshare",
     )["stateMachineArn"]
-    # Both halves, the handlers and Django, from the one reader of these variables.
-    use_pipeline(
-        PHOTOSHARE_BACKEND="aws",
-        PHOTOSHARE_BUCKET=BUCKET,
-        PHOTOSHARE_RESULTS_TABLE=TABLE,
-        PHOTOSHARE_STATE_MACHINE_ARN=arn,
-        PHOTOSHARE_AWS_REGION=REGION,
-        PHOTOSHARE_AWS_ENDPOINT_URL=moto_server,
+    aws_mode(
+        use_pipeline, moto_server, bucket=BUCKET, table=TABLE, state_machine_arn=arn, region=REGION
     )
     return {"endpoint": moto_server, "state_machine": arn}
 

@@ -25,6 +25,7 @@ from processing.redrive import main as redrive
 from processing.results import ResultItem, Status
 from processing.runtime import config
 from processing.statemachine.runner import Runner
+from tests.aws.conftest import aws_mode
 from tests.conftest import UsePipeline
 from tests.infra.cfn import properties, substitute
 from tests.processing.images import jpeg
@@ -44,13 +45,13 @@ RECEIVES_BEFORE_DLQ = properties("UploadQueue")["RedrivePolicy"]["maxReceiveCoun
 def endpoint(moto_server: str, monkeypatch: pytest.MonkeyPatch, use_pipeline: UsePipeline) -> str:
     # Where the redrive command's plain boto3 client goes.
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
-    use_pipeline(
-        PHOTOSHARE_BACKEND="aws",
-        PHOTOSHARE_BUCKET=BUCKET,
-        PHOTOSHARE_RESULTS_TABLE=TABLE,
-        PHOTOSHARE_STATE_MACHINE_ARN=MACHINE_ARN,
-        PHOTOSHARE_AWS_REGION=REGION,
-        PHOTOSHARE_AWS_ENDPOINT_URL=moto_server,
+    aws_mode(
+        use_pipeline,
+        moto_server,
+        bucket=BUCKET,
+        table=TABLE,
+        state_machine_arn=MACHINE_ARN,
+        region=REGION,
     )
     return moto_server
 
