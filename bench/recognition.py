@@ -38,7 +38,7 @@ from processing.keys import UploadKey  # noqa: E402
 from processing.local.pipeline import current_definition, run_execution  # noqa: E402
 from processing.local.worker import handle  # noqa: E402
 from processing.recognition import classifier  # noqa: E402
-from processing.recognition.local import LocalRecognizer  # noqa: E402
+from processing.recognition.local import LocalRecognizer, LocalSettings  # noqa: E402
 from processing.recognition.models.install import fetch_nanodet  # noqa: E402
 from processing.recognition.models.manifest import (  # noqa: E402
     default_models_dir,
@@ -102,12 +102,14 @@ def per_photo_latency(recognizer: LocalRecognizer, repeats: int) -> None:
 
 def _configurations(models_dir: Path) -> dict[str, LocalRecognizer]:
     """The float32 models (as before issue 13), the float32 detector with the int8 classifier,
-    and what LocalRecognizer runs (both int8, NanoDet's first ten and head convolutions kept
-    float32). All three run today's recognizer, second opinion included."""
+    what LocalRecognizer runs (both int8, NanoDet's first ten and head convolutions kept
+    float32; one box crop), and the same reading four crops (issue 13's first cut). All run
+    today's recognizer and preprocessing, second opinion included."""
     return {
         "float32 models": LocalRecognizer(models_dir, int8_detector=False, int8_classifier=False),
         "float32 detector, int8 classifier": LocalRecognizer(models_dir, int8_detector=False),
-        "shipped: int8 models": LocalRecognizer(models_dir),
+        "int8 models, 4 crops": LocalRecognizer(models_dir, LocalSettings(crops=4)),
+        "shipped: int8 models, 1 crop": LocalRecognizer(models_dir),
     }
 
 
@@ -133,12 +135,15 @@ def _interleaved(
 PEAK_RSS = """
 import json, sys
 from pathlib import Path
-from processing.recognition.local import LocalRecognizer
+from processing.recognition.local import LocalRecognizer, LocalSettings
 from processing.recognition.models.manifest import default_models_dir
 from processing.recognition.photo import recognize_photo
 detector, classifier = sys.argv[2] == "int8", sys.argv[3] == "int8"
 recognizer = LocalRecognizer(
-    default_models_dir(), int8_detector=detector, int8_classifier=classifier
+    default_models_dir(),
+    LocalSettings(crops=int(sys.argv[4])),
+    int8_detector=detector,
+    int8_classifier=classifier,
 )
 data = open(sys.argv[1], "rb").read()
 for _ in range(11):
@@ -161,6 +166,7 @@ def before_and_after(models_dir: Path, repeats: int) -> None:
         "derivative": lambda name, r: lambda: upright_derivative(pictures[name], box=r.image_size),
         "detector": lambda name, r: lambda: r.detect(images[name]),
         "classifier, batch of 1": lambda name, r: _classifier_batch(r, images[name], 1),
+        "classifier, batch of 2": lambda name, r: _classifier_batch(r, images[name], 2),
         "classifier, batch of 5": lambda name, r: _classifier_batch(r, images[name], 5),
         "whole Recognize step": lambda name, r: lambda: recognize_picture(pictures[name], r),
     }
@@ -178,7 +184,15 @@ def before_and_after(models_dir: Path, repeats: int) -> None:
         code = PEAK_RSS.format(peak=PEAK)
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         done = subprocess.run(
-            [sys.executable, "-c", code, str(sample.path), detector, classifier],
+            [
+                sys.executable,
+                "-c",
+                code,
+                str(sample.path),
+                detector,
+                classifier,
+                str(r.settings.crops),
+            ],
             env=env,
             capture_output=True,
             text=True,
@@ -189,11 +203,11 @@ def before_and_after(models_dir: Path, repeats: int) -> None:
     print(
         f"CPU ms (wall ms), medians of {repeats} rounds, every stage of every configuration "
         "once a round (so that load from elsewhere falls on all alike). The step "
-        "reads the stored 1024 px thumbnail. Detector: preprocessing, network, decoding and "
-        "NMS; classifier: preprocessing and network (a batch of 5 stands for the whole picture "
-        "and 4 box crops, the most the second opinion reads: the same tensor 5 times here). "
-        "The whole step includes the second opinion's crops. Peak RSS: a fresh process "
-        "recognizing 11 photos.\n"
+        "reads the stored 1024 px thumbnail, decoded at 5/8 (the derivative). Detector: "
+        "preprocessing, network, decoding and NMS; classifier: preprocessing and network (a "
+        "batch of 2 stands for the whole picture and the one box crop the step reads, a batch "
+        "of 5 for four crops: the same tensor repeated here). The whole step includes the "
+        "second opinion's crops. Peak RSS: a fresh process recognizing 11 photos.\n"
     )
     stage_names = list(stages)
     print(

@@ -29,7 +29,7 @@ from PIL import Image
 # NumPy, pi_heif, pyspng and the strip and DC decoders they serve are imported where a file
 # needs them (big PNGs, 16-bit grey, HEIF, huge progressive JPEGs), not here: together they
 # are about 250 ms of a Lambda cold start that most photos, JPEGs, never use.
-from processing import defaults
+from processing import defaults, jpeg_scaled
 from processing.color import to_srgb
 from processing.containers import ImageHeader
 from processing.metadata import metadata_from_header, read_header
@@ -138,10 +138,14 @@ def upright_derivative(data: bytes, *, box: int, limits: Limits | None = None) -
     metadata = metadata_from_header(header, file_size=len(data))
     validate_image(metadata, limits)
     target = fit_within(header.width, header.height, box)
-    image = _normalise_mode(_decode(data, header, target, limits.max_pixels))
+    eighths = jpeg_scaled.eighths_for(header, target)
+    if eighths is not None:  # the decoder gives the size itself: no resampling
+        image = _decode_scaled(data, header, eighths)
+    else:
+        image = _normalise_mode(_decode(data, header, target, limits.max_pixels))
     stored, orientation = _decoded_geometry(image, header, metadata.orientation)
     target = fit_within(*stored, box)
-    if image.size != target:
+    if image.size != target and eighths is None:
         image = resample(image, target)
     shown = _upright_srgb(image, header, orientation)
     if shown.mode == "RGBA":
@@ -149,6 +153,13 @@ def upright_derivative(data: bytes, *, box: int, limits: Limits | None = None) -
         flat.paste(shown, mask=shown.getchannel("A"))
         return flat
     return shown.convert("RGB")
+
+
+def _decode_scaled(data: bytes, header: ImageHeader, eighths: int) -> Image.Image:
+    try:
+        return jpeg_scaled.decode_scaled(data, header, eighths)
+    except ValueError as error:
+        raise _decoder_refusal(error) from error
 
 
 def _decoded_geometry(

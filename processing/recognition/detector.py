@@ -40,7 +40,8 @@ _NORMALISED_BGR = ((np.arange(256, dtype=np.float32)[:, np.newaxis] - MEAN_BGR) 
 
 def preprocess(image: Image.Image) -> np.ndarray:
     """[1, 3, 416, 416] float32, BGR, normalised."""
-    resized = image.convert("RGB").resize((INPUT_SIZE, INPUT_SIZE), Image.Resampling.BILINEAR)
+    rgb_image = image if image.mode == "RGB" else image.convert("RGB")  # convert always copies
+    resized = rgb_image.resize((INPUT_SIZE, INPUT_SIZE), Image.Resampling.BILINEAR)
     rgb = np.asarray(resized)
     tensor = np.empty((1, 3, INPUT_SIZE, INPUT_SIZE), np.float32)
     for channel in range(3):  # B, G, R from the picture's R, G, B

@@ -71,7 +71,8 @@ class LocalSettings:
     # Lower candidates are kept for the second opinion, which can confirm them.
     detection_threshold: float = 0.25
     nms_iou: float = 0.6
-    crops: int = defaults.RECOGNITION_CROPS  # box crops read besides the whole picture
+    crops: int | None = defaults.RECOGNITION_CROPS  # box crops read besides the picture (None:
+    # every readable box, as the calibration reads them)
     min_confidence: float = defaults.RECOGNITION_MIN_CONFIDENCE
     whole_picture_classes: int = 5
     standalone_coco: float = 0.8  # a whole-picture COCO thing the detector did not find

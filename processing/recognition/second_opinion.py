@@ -108,11 +108,13 @@ def crop(image: Image.Image, box: tuple[float, float, float, float]) -> Image.Im
     return image.resize(square, Image.Resampling.BILINEAR, box=(left, top, right, bottom))
 
 
-def crops_to_read(detections: list[Detection], size: tuple[int, int], *, limit: int) -> list[int]:
-    """Indices of the detections whose crops are read: readable ones, at most ``limit``, one per
-    place (a box over the same spot as one chosen shares its crop). Each class's strongest
-    readable box comes first, most confident first, so every class that may become a label is
-    read before a second box of any class is."""
+def crops_to_read(
+    detections: list[Detection], size: tuple[int, int], *, limit: int | None
+) -> list[int]:
+    """Indices of the detections whose crops are read: readable ones, at most ``limit`` (None:
+    every one), one per place (a box over the same spot as one chosen shares its crop). Each
+    class's strongest readable box comes first, most confident first, so every class that may
+    become a label is read before a second box of any class is."""
     readable_by_score = sorted(
         (i for i, d in enumerate(detections) if readable(d.box, size)),
         key=lambda i: -detections[i].score,
@@ -125,7 +127,7 @@ def crops_to_read(detections: list[Detection], size: tuple[int, int], *, limit: 
             firsts.append(index)
     chosen: list[int] = []
     for index in [*firsts, *(i for i in readable_by_score if i not in firsts)]:
-        if len(chosen) == limit:
+        if limit is not None and len(chosen) >= limit:
             break
         if all(iou(detections[index].box, detections[c].box) < SAME_SPOT for c in chosen):
             chosen.append(index)

@@ -156,8 +156,12 @@ def test_fit_within(size: tuple[int, int], box: int, expected: tuple[int, int]) 
 
 
 @pytest.mark.parametrize("orientation", [1, 3, 6, 8])
-def test_recognition_sees_the_picture_upright_at_the_size_it_asks_for(orientation: int) -> None:
-    stored = stored_for(orientation_card(1600, 1200), orientation)
+# 1600 px is decoded whole and resampled; 1024 px (a thumbnail's size) is decoded at 5/8.
+@pytest.mark.parametrize("width", [1600, 1024])
+def test_recognition_sees_the_picture_upright_at_the_size_it_asks_for(
+    orientation: int, width: int
+) -> None:
+    stored = stored_for(orientation_card(width, width * 3 // 4), orientation)
     image = upright_derivative(jpeg(stored, exif=exif_block(orientation=orientation)), box=640)
     assert (image.mode, image.size) == ("RGB", (640, 480))
     for found, wanted in zip(corners(image), UPRIGHT, strict=True):

@@ -66,6 +66,22 @@ def test_what_the_second_opinion_said_gets_its_own_shift() -> None:
     assert platt(0.7, Verdict.UNSUPPORTED) < platt(0.7, Verdict.UNREAD) < platt(0.7)
 
 
+def test_a_reading_that_does_not_support_a_class_is_worth_no_more_than_no_reading() -> None:
+    # Here the boxes read without support are right more often than the unread ones: the free
+    # fit would score them above unread boxes, and the cap holds them to the unread shift.
+    rng = random.Random(4)
+    samples = []
+    verdicts = (Verdict.CONFIRMED, Verdict.UNREAD, Verdict.UNSUPPORTED)
+    for index in range(900):
+        score, verdict = rng.uniform(0.3, 0.9), verdicts[index % 3]
+        chance = {Verdict.UNREAD: score / 3}.get(verdict, score)
+        samples.append(Sample(f"p{index}", "x", "object", score, verdict, rng.random() < chance))
+    platt = fit(samples).families["object"]
+    assert platt.unread < -0.5
+    assert platt.unsupported == platt.unread
+    assert platt(0.7, Verdict.UNSUPPORTED) == platt(0.7, Verdict.UNREAD) < platt(0.7)
+
+
 def test_a_family_moves_its_intercept_and_shares_the_rest() -> None:
     samples = samples_where_right_follows_the_score(800)
     sure = [

@@ -114,6 +114,7 @@ def test_only_readable_boxes_are_cropped_strongest_first_one_per_spot() -> None:
     chosen = crops_to_read([tiny, big, same_spot, other], (640, 480), limit=4)
     assert chosen == [1, 3]
     assert crops_to_read([tiny, big, same_spot, other], (640, 480), limit=1) == [1]
+    assert crops_to_read([tiny, big, same_spot, other], (640, 480), limit=None) == [1, 3]
 
 
 def test_a_crop_is_the_box_with_some_context_at_the_classifiers_size() -> None:
