@@ -152,7 +152,7 @@ def upright_derivative(data: bytes, *, box: int, limits: Limits | None = None) -
         flat = Image.new("RGB", shown.size, "white")
         flat.paste(shown, mask=shown.getchannel("A"))
         return flat
-    return shown.convert("RGB")
+    return shown if shown.mode == "RGB" else shown.convert("RGB")  # convert always copies
 
 
 def _decode_scaled(data: bytes, header: ImageHeader, eighths: int) -> Image.Image:

@@ -45,7 +45,11 @@ def preprocess(image: Image.Image) -> np.ndarray:
     rgb = np.asarray(resized)
     tensor = np.empty((1, 3, INPUT_SIZE, INPUT_SIZE), np.float32)
     for channel in range(3):  # B, G, R from the picture's R, G, B
-        np.take(_NORMALISED_BGR[channel], rgb[:, :, 2 - channel], out=tensor[0, channel])
+        # "clip" skips the bounds check of the default mode, a third of the lookup's time: a
+        # byte always indexes the 256 entries.
+        np.take(
+            _NORMALISED_BGR[channel], rgb[:, :, 2 - channel], out=tensor[0, channel], mode="clip"
+        )
     return tensor
 
 
