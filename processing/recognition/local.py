@@ -4,9 +4,9 @@ list of Rekognition-shaped labels whose confidences are calibrated like Rekognit
 
 For a picture:
 1. NanoDet proposes boxes down to a low score (0.25): a weak box can still be confirmed.
-2. The classifier reads the whole picture and the crops of the strongest boxes, in one batched
-   run (processing.recognition.second_opinion): each box is confirmed, relabelled within its
-   family, dropped, or left as the detector saw it.
+2. The classifier reads the whole picture and the crop of the strongest box (more with
+   ``crops``), in one batched run (processing.recognition.second_opinion): each box read is
+   confirmed, relabelled within its family, dropped, or left as the detector saw it.
 3. Boxes on the same object become one (processing.recognition.objects), so each object has one
    label and instance counts count objects.
 4. Each box's evidence score becomes a calibrated confidence per family
@@ -81,9 +81,8 @@ class LocalSettings:
 
 class LocalRecognizer:
     # The detector looks at 416 x 416 and the classifier at 224: 640 px keeps the detail they can
-    # use and lets a 12 MP JPEG decode at 1/4 scale (60 ms instead of 140 for 1024 px). 512 px
-    # would let the 1024 px thumbnail decode at 1/2 scale with no resize (about 8 ms less), but
-    # moves borderline scores enough to add a wrong label on the accuracy corpus
+    # use, and is 5/8 of the 1024 px thumbnail, which libjpeg decodes straight to that size
+    # (processing.jpeg_scaled). 512 px (the thumbnail at 1/2) finds fewer of the expected labels
     # (docs/models.md).
     image_size = 640
 
