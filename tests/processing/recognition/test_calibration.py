@@ -53,15 +53,22 @@ def test_a_family_without_samples_gets_the_fit_of_all() -> None:
     assert calibration.confidence("animal", 0.8) == pytest.approx(80, abs=10)
 
 
-def test_what_the_second_opinion_said_gets_its_own_shift() -> None:
-    rng = random.Random(3)
+def samples_right_by_verdict(seed: int, *, unread: float, unsupported: float) -> list[Sample]:
+    """Object samples, a third of each verdict, right with probability score (confirmed) or
+    score times the given factor."""
+    rng = random.Random(seed)
     samples = []
     verdicts = (Verdict.CONFIRMED, Verdict.UNREAD, Verdict.UNSUPPORTED)
+    factors = {Verdict.CONFIRMED: 1.0, Verdict.UNREAD: unread, Verdict.UNSUPPORTED: unsupported}
     for index in range(900):
         score, verdict = rng.uniform(0.3, 0.9), verdicts[index % 3]
-        chance = {Verdict.CONFIRMED: score, Verdict.UNREAD: score / 2}.get(verdict, score / 4)
-        samples.append(Sample(f"p{index}", "x", "object", score, verdict, rng.random() < chance))
-    platt = fit(samples).families["object"]
+        right = rng.random() < score * factors[verdict]
+        samples.append(Sample(f"p{index}", "x", "object", score, verdict, right))
+    return samples
+
+
+def test_what_the_second_opinion_said_gets_its_own_shift() -> None:
+    platt = fit(samples_right_by_verdict(3, unread=1 / 2, unsupported=1 / 4)).families["object"]
     assert platt.unsupported < platt.unread < -0.5
     assert platt(0.7, Verdict.UNSUPPORTED) < platt(0.7, Verdict.UNREAD) < platt(0.7)
 
@@ -69,14 +76,7 @@ def test_what_the_second_opinion_said_gets_its_own_shift() -> None:
 def test_a_reading_that_does_not_support_a_class_is_worth_no_more_than_no_reading() -> None:
     # Here the boxes read without support are right more often than the unread ones: the free
     # fit would score them above unread boxes, and the cap holds them to the unread shift.
-    rng = random.Random(4)
-    samples = []
-    verdicts = (Verdict.CONFIRMED, Verdict.UNREAD, Verdict.UNSUPPORTED)
-    for index in range(900):
-        score, verdict = rng.uniform(0.3, 0.9), verdicts[index % 3]
-        chance = {Verdict.UNREAD: score / 3}.get(verdict, score)
-        samples.append(Sample(f"p{index}", "x", "object", score, verdict, rng.random() < chance))
-    platt = fit(samples).families["object"]
+    platt = fit(samples_right_by_verdict(4, unread=1 / 3, unsupported=1.0)).families["object"]
     assert platt.unread < -0.5
     assert platt.unsupported == platt.unread
     assert platt(0.7, Verdict.UNSUPPORTED) == platt(0.7, Verdict.UNREAD) < platt(0.7)
