@@ -21,7 +21,7 @@ HANDLERS = sorted(
 )
 IMAGE_HANDLERS = {"extract_metadata", "thumbnails", "recognize"}
 LIGHT_HANDLERS = [name for name in HANDLERS if name not in IMAGE_HANDLERS]
-HEAVY = ("PIL", "numpy", "onnxruntime", "pi_heif", "pyspng")
+HEAVY = ("PIL", "numpy", "onnxruntime", "pi_heif", "pyspng", "simplejpeg")
 
 
 def loaded_by_import(module: str, backend: str) -> set[str]:
