@@ -30,7 +30,7 @@ from PIL import Image
 # needs them (big PNGs, 16-bit grey, HEIF, huge progressive JPEGs), not here: together they
 # are about 250 ms of a Lambda cold start that most photos, JPEGs, never use.
 from processing import defaults, jpeg_scaled
-from processing.color import to_srgb
+from processing.color import as_rgb, to_srgb
 from processing.containers import ImageHeader
 from processing.metadata import metadata_from_header, read_header
 from processing.rejections import Damage, ImageRejected
@@ -152,7 +152,7 @@ def upright_derivative(data: bytes, *, box: int, limits: Limits | None = None) -
         flat = Image.new("RGB", shown.size, "white")
         flat.paste(shown, mask=shown.getchannel("A"))
         return flat
-    return shown if shown.mode == "RGB" else shown.convert("RGB")  # convert always copies
+    return as_rgb(shown)
 
 
 def _decode_scaled(data: bytes, header: ImageHeader, eighths: int) -> Image.Image:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from processing.color import as_rgb
+
 INPUT_SIZE = 224
 RESIZE_TO = 256  # the short side, before the centre crop, as in training's evaluation
 
@@ -15,7 +17,7 @@ def preprocess(image: Image.Image) -> np.ndarray:
     picture with its short side at 256. That square is cut and resized in one step (bicubic):
     resizing the whole picture first and cropping after costs twice the time for pixels that
     are thrown away."""
-    rgb = image if image.mode == "RGB" else image.convert("RGB")  # convert always copies
+    rgb = as_rgb(image)
     side = min(rgb.size) * INPUT_SIZE / RESIZE_TO  # the square, in the picture's pixels
     left, top = (rgb.width - side) / 2, (rgb.height - side) / 2
     square = rgb.resize(
@@ -28,7 +30,7 @@ def preprocess(image: Image.Image) -> np.ndarray:
 
 def tensor(square: Image.Image) -> np.ndarray:
     """[1, 3, 224, 224] float32 of a picture already at the input size (a box's crop)."""
-    pixels = (np.asarray(square.convert("RGB"), dtype=np.float32) - 127.0) / 128.0
+    pixels = (np.asarray(as_rgb(square), dtype=np.float32) - 127.0) / 128.0
     return pixels.transpose(2, 0, 1)[np.newaxis].copy()
 
 

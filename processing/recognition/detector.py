@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from processing.color import as_rgb
+
 INPUT_SIZE = 416
 STRIDES = (8, 16, 32)
 REG_MAX = 10
@@ -40,8 +42,7 @@ _NORMALISED_BGR = ((np.arange(256, dtype=np.float32)[:, np.newaxis] - MEAN_BGR) 
 
 def preprocess(image: Image.Image) -> np.ndarray:
     """[1, 3, 416, 416] float32, BGR, normalised."""
-    rgb_image = image if image.mode == "RGB" else image.convert("RGB")  # convert always copies
-    resized = rgb_image.resize((INPUT_SIZE, INPUT_SIZE), Image.Resampling.BILINEAR)
+    resized = as_rgb(image).resize((INPUT_SIZE, INPUT_SIZE), Image.Resampling.BILINEAR)
     rgb = np.asarray(resized)
     tensor = np.empty((1, 3, INPUT_SIZE, INPUT_SIZE), np.float32)
     for channel in range(3):  # B, G, R from the picture's R, G, B
@@ -98,6 +99,11 @@ def intersection(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     height = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     return width * height
+
+
+def covered(box: tuple[float, ...], by: tuple[float, ...]) -> float:
+    """The share of ``box`` that ``by`` covers."""
+    return intersection(box, by) / area(box) if area(box) > 0 else 0.0
 
 
 def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:

@@ -12,7 +12,7 @@ the horse's, overlap because the objects do, and both are there.
 
 from __future__ import annotations
 
-from processing.recognition.detector import area, intersection, iou
+from processing.recognition.detector import area, covered, iou
 from processing.recognition.second_opinion import Checked
 from processing.recognition.taxonomy import family
 
@@ -45,4 +45,4 @@ def _part_of(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
     small, big = (a, b) if area(a) <= area(b) else (b, a)
     if area(small) == 0 or area(small) < PART_OF * area(big):
         return False
-    return intersection(small, big) / area(small) >= CONTAINED
+    return covered(small, by=big) >= CONTAINED

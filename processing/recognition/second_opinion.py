@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 
 from processing.recognition import classifier
-from processing.recognition.detector import Detection, area, intersection, iou
+from processing.recognition.detector import Detection, covered, iou
 from processing.recognition.taxonomy import (
     AT_HOME_IN_NATURE,
     COCO_CLASSES,
@@ -156,27 +156,19 @@ def check(detection: Detection, reading: Reading | None, neighbours: list[Detect
         if other != coco_class and family(other) == family(coco_class)
     ]
     best, rival = max(rivals, default=(0.0, ""))
-    surer = max(RELABELS, detection.score)
-    if own < NOTHING_FOR and best >= surer:
-        return Checked(detection, rival, _combined(detection.score, best), Verdict.RELABELLED)
     if own >= CONFIRMS:
         return Checked(detection, coco_class, _combined(detection.score, own), Verdict.CONFIRMED)
-    if (
-        own < NOTHING_FOR
-        and coco_class != "person"
-        and _another_there(detection, reading, neighbours)
-    ):
-        return Checked(detection, coco_class, 0.0, Verdict.DROPPED)
-    if own < NOTHING_FOR and reading.top_probability >= surer:
-        if _explained_by_neighbour(detection, reading, neighbours):
-            return unread
-        return Checked(detection, coco_class, 0.0, Verdict.DROPPED)
-    if (
-        own < NOTHING_FOR
-        and reading.nature >= MOSTLY_NATURE
-        and _out_of_place(detection, neighbours)
-    ):
-        return Checked(detection, coco_class, 0.0, Verdict.DROPPED)
+    dropped = Checked(detection, coco_class, 0.0, Verdict.DROPPED)
+    if own < NOTHING_FOR:  # the crop sees none of its class
+        surer = max(RELABELS, detection.score)
+        if best >= surer:
+            return Checked(detection, rival, _combined(detection.score, best), Verdict.RELABELLED)
+        if coco_class != "person" and _another_there(detection, reading, neighbours):
+            return dropped
+        if reading.top_probability >= surer:
+            return unread if _explained_by_neighbour(detection, reading, neighbours) else dropped
+        if reading.nature >= MOSTLY_NATURE and _out_of_place(detection, neighbours):
+            return dropped
     if coco_class not in recognizable():  # ImageNet has no suitcase: its silence says nothing
         return unread
     return Checked(detection, coco_class, detection.score, Verdict.UNSUPPORTED)
@@ -215,7 +207,7 @@ def _explained_by_neighbour(
     for other in neighbours:
         if other is detection or COCO_CLASSES[other.class_index] != reads_as:
             continue
-        if _overlap_of(detection.box, other.box) >= 0.3:
+        if covered(detection.box, by=other.box) >= 0.3:
             return True
     return False
 
@@ -242,11 +234,6 @@ def _out_of_place(detection: Detection, neighbours: list[Detection]) -> bool:
     return not any(
         other is not detection
         and family(COCO_CLASSES[other.class_index]) == "animal"
-        and _overlap_of(detection.box, other.box) >= 0.3
+        and covered(detection.box, by=other.box) >= 0.3
         for other in neighbours
     )
-
-
-def _overlap_of(box: tuple[float, ...], other: tuple[float, ...]) -> float:
-    """The share of ``box`` that ``other`` covers."""
-    return intersection(box, other) / area(box) if area(box) > 0 else 0.0
