@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from albums.models import Album, Photo, PhotoLabel
 from processing.recognition.labels import BoundingBox, Instance, Label
-from tests.albums.migrations import migrate_to_latest, migrated_to
+from tests.albums.migrations import migrate_to_latest, migrated_to, photo_in_new_album
 from tests.albums.photo_helpers import finished_photo
 from tests.conftest import UsePipeline
 
@@ -52,13 +52,15 @@ def test_the_minimum_is_the_configured_one(alices_album: Album, use_pipeline: Us
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_forgets_terms_only_unsure_labels_gave() -> None:
     old = migrated_to("albums", "0010_label_corrections")
-    user = old.get_model("accounts", "User").objects.create(email="alice@example.com")
-    album = old.get_model("albums", "Album").objects.create(owner_id=user.pk, name="Zoo")
-    photo = old.get_model("albums", "Photo").objects.create(album=album, original_filename="a")
+    photo = photo_in_new_album(old, "Zoo")
     terms = old.get_model("albums", "PhotoLabel").objects
     for term, confidence in (("Giraffe", 35.0), ("Horse", 88.0), ("Animal", 88.0), ("Mine", 100)):
         terms.create(
-            photo=photo, owner_id=user.pk, term=term, term_key=term.lower(), confidence=confidence
+            photo=photo,
+            owner_id=photo.album.owner_id,
+            term=term,
+            term_key=term.lower(),
+            confidence=confidence,
         )
 
     new = migrated_to("albums", "0011_labels_under_min_confidence")

