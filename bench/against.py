@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from pipeline import samples  # noqa: E402
+from pipeline import twelve_megapixels  # noqa: E402
 
 CHECKOUTS = ROOT / ".tools" / "against"
 
@@ -90,7 +90,7 @@ class Timed:
     labels: list[str]
 
 
-def step_ms(tree: Path, photo: Path, repeats: int) -> Timed:
+def timed_step(tree: Path, photo: Path, repeats: int) -> Timed:
     done = subprocess.run(
         [sys.executable, "-c", STEP, str(photo), str(repeats)],
         cwd=tree,
@@ -109,14 +109,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=25, help="timed steps per process")
     args = parser.parse_args()
     earlier = checkout(args.commit)
-    photo = next(s for s in samples(quick=True) if s.label == "JPEG 12 MP").path
+    photo = twelve_megapixels().path
     codes = {f"{earlier.name} (earlier)": earlier, "this checkout": ROOT}
     print(f"\n## The Recognize step, {photo.name}, median CPU ms of {args.repeats} steps\n")
     print("| round | " + " | ".join(codes) + " | this checkout's share |")
     print("|---|---|---|---|")
     shares = []
     for round_number in range(1, args.rounds + 1):
-        results = {name: step_ms(tree, photo, args.repeats) for name, tree in codes.items()}
+        results = {name: timed_step(tree, photo, args.repeats) for name, tree in codes.items()}
         then, now = (result.ms for result in results.values())
         shares.append(now / then)
         cells = " | ".join(f"{result.ms:.1f}" for result in results.values())

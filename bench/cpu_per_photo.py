@@ -29,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from pipeline import samples  # noqa: E402
+from pipeline import twelve_megapixels  # noqa: E402
 
 from processing.keys import UploadKey  # noqa: E402
 from processing.local import pipeline as local_pipeline  # noqa: E402
@@ -55,7 +55,7 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=20)
     parser.add_argument("--profile", action="store_true", help="print cProfile's top functions")
     args = parser.parse_args()
-    data = next(s for s in samples(quick=True) if s.label == "JPEG 12 MP").data
+    data = twelve_megapixels().data
     for name, handler in list(local_pipeline.FUNCTIONS.items()):
         local_pipeline.FUNCTIONS[name] = _timed(name.removesuffix("FunctionArn"), handler)
 

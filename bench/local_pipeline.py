@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from pipeline import samples  # noqa: E402  (the same generated photos as the core benchmark)
+from pipeline import twelve_megapixels  # noqa: E402  (the same generated photos as the core benchmark)
 
 from processing.keys import UploadKey  # noqa: E402
 from processing.results import Status  # noqa: E402
@@ -170,7 +170,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=40, help="photos in the burst")
     args = parser.parse_args()
-    sample = next(s for s in samples(quick=True) if s.label == "JPEG 12 MP")
+    sample = twelve_megapixels()
     data = sample.data
     print("# Local pipeline benchmark\n")
     print(

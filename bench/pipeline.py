@@ -111,6 +111,12 @@ def samples(quick: bool) -> list[Sample]:
     return found
 
 
+def twelve_megapixels() -> Sample:
+    """The generated 12 MP camera-like JPEG, the photo the pipeline, recognition and CPU
+    benchmarks time."""
+    return next(s for s in samples(quick=True) if s.label == "JPEG 12 MP")
+
+
 def best_ms(jobs: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
     """Best time of each job in milliseconds. The jobs take turns within each repeat, so a slow
     moment of the machine hits them all alike instead of skewing one ratio."""

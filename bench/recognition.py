@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from local_pipeline import _config, throughput  # noqa: E402
-from pipeline import samples  # noqa: E402
+from pipeline import twelve_megapixels  # noqa: E402
 
 from processing import runtime  # noqa: E402
 from processing.adapters.local_queue import Job  # noqa: E402
@@ -71,7 +71,7 @@ def photos() -> list[tuple[str, bytes]]:
         for entry in json.loads((CORPUS / "manifest.json").read_text()):
             if entry.get("expected_labels"):
                 found.append((entry["file"], (CORPUS / entry["file"]).read_bytes()))
-    twelve = next(s for s in samples(quick=True) if s.label == "JPEG 12 MP")
+    twelve = twelve_megapixels()
     found.append(("generated 12 MP JPEG", twelve.data))
     return found
 
@@ -119,6 +119,13 @@ def _configurations(models_dir: Path) -> dict[str, LocalRecognizer]:
 RUNS_PER_TURN = 4
 
 
+def cpu_ms(job: Callable[[], object]) -> float:
+    """CPU ms of one run (this process's, all threads)."""
+    started = time.process_time()
+    job()
+    return (time.process_time() - started) * 1000
+
+
 def _in_turns(
     jobs: dict[tuple[str, str], Callable[[], object]], repeats: int
 ) -> dict[tuple[str, str], tuple[float, float]]:
@@ -135,9 +142,7 @@ def _in_turns(
     for _ in range(repeats):
         for name, job in jobs.items():
             for run in range(RUNS_PER_TURN):
-                started = time.process_time()
-                job()
-                (warm if run else first)[name].append((time.process_time() - started) * 1000)
+                (warm if run else first)[name].append(cpu_ms(job))
     return {name: (statistics.median(warm[name]), statistics.median(first[name])) for name in jobs}
 
 
@@ -163,7 +168,7 @@ print(json.dumps({{"max_rss_mb": {peak}}}))
 
 def before_and_after(models_dir: Path, repeats: int) -> None:
     """Each stage of the Recognize step on the 12 MP JPEG, float32 against int8, medians."""
-    sample = next(s for s in samples(quick=True) if s.label == "JPEG 12 MP")
+    sample = twelve_megapixels()
     configurations = _configurations(models_dir)
     rows: dict[str, dict[str, tuple[float, float]]] = {name: {} for name in configurations}
     pictures = {name: recognition_picture(sample.data, r) for name, r in configurations.items()}
@@ -264,19 +269,13 @@ FULL_SPEED = 1.15
 WINDOW_RUNS = 7
 
 
-def cpu_ms(job: Callable[[], object]) -> float:
-    started = time.process_time()
-    job()
-    return (time.process_time() - started) * 1000
-
-
 def step_by_machine_speed(recognizer: LocalRecognizer, models_dir: Path, windows: int) -> None:
     """The shipped step in short windows spread over a minute or two, each beside a fixed
     reference (the float32 classifier on one picture: onnxruntime, one thread, no code of the
     step's). This machine shares its cores: in some windows every workload runs about 1.3-1.4x
     slower, the reference too. Windows are sorted by the reference, so the step is reported at
     the machine's full speed and slowed, instead of as one median of whichever mix a run met."""
-    sample = next(s for s in samples(quick=True) if s.label == "JPEG 12 MP")
+    sample = twelve_megapixels()
     picture = recognition_picture(sample.data, recognizer)
     tensor = classifier.preprocess(upright_derivative(picture, box=recognizer.image_size))
     reference_model = LocalRecognizer(models_dir, int8_detector=False, int8_classifier=False)
@@ -355,7 +354,7 @@ def _execution_job(config: PipelineConfig) -> Job:
 
 def pipeline_added_latency(repeats: int) -> None:
     """The whole pipeline in this process, photo after photo, with and without the branch."""
-    data = next(s for s in samples(quick=True) if s.label == "JPEG 12 MP").data
+    data = twelve_megapixels().data
     full = current_definition()
     variants = {"with recognition": full, "without recognition": _without_recognition(full)}
     results: dict[str, list[float]] = {name: [] for name in variants}
@@ -432,7 +431,7 @@ print(json.dumps({{"max_rss_mb": {peak}}}))
 
 
 def cold_start_and_memory() -> None:
-    sample = next(s for s in samples(quick=True) if s.label == "JPEG 12 MP")
+    sample = twelve_megapixels()
     probe = _rss_probe(COLD_START.format(peak=PEAK), sample.path)
     baseline = _rss_probe(BASELINE.format(peak=PEAK), sample.path)
     print("\n## Cold start and memory (a fresh process, 12 MP JPEG)\n")
@@ -448,7 +447,7 @@ def cold_start_and_memory() -> None:
 
 
 def pipeline_throughput(count: int) -> None:
-    data = next(s for s in samples(quick=True) if s.label == "JPEG 12 MP").data
+    data = twelve_megapixels().data
     print(f"\n## Throughput with recognition ({count} 12 MP JPEGs uploaded at once)\n")
     print("| workers | photos per second |")
     print("|---|---|")
