@@ -457,10 +457,15 @@
 
   // Choosing and dropping -------------------------------------------------------------------------
 
-  input.addEventListener("change", () => {
+  function takeChosenFiles() {
+    if (!input.files.length) return;
     addFiles(input.files);
     input.value = ""; // choosing the same files again must fire `change` again
-  });
+  }
+  input.addEventListener("change", takeChosenFiles);
+  // Files chosen while this script was still loading (a slow connection) fired their `change`
+  // before anyone listened: they are still in the input, so they go up now.
+  takeChosenFiles();
   ["dragenter", "dragover"].forEach((name) =>
     dropzone.addEventListener(name, (event) => {
       event.preventDefault();

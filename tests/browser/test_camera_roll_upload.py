@@ -164,6 +164,38 @@ def test_a_camera_roll_of_150_photos_goes_up_in_batches_and_every_card_reaches_d
     assert all(shown == sorted(shown) and shown[-1] == 3 for shown in ranks.values()), ranks
 
 
+def test_files_chosen_while_the_uploader_is_still_loading_go_up_once_it_has(
+    page: Page, running_worker: None, tmp_path: Path
+) -> None:
+    roll = camera_roll(tmp_path / "roll", 3)
+    owner = make_user("omar@example.com")
+    album = Album.objects.create(owner=owner, name="Slow connection")
+    log_in(page, owner)
+    traffic = Traffic(page)
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)  # the script arrives when the test lets it
+
+    page.route("**/js/uploader.js", hold)
+
+    page.goto(f"/albums/{album.pk}/", wait_until="commit")
+    page.set_input_files("#photo-files", names(roll))
+    wait_until(page, lambda: len(held) == 1)
+    # The files' `change` has come and gone with nobody listening.
+    assert traffic.ticket_requests == []
+    held[0].continue_()
+
+    summary = page.locator(".upload-summary")
+    expect(summary).to_contain_text("3 of 3 files done", timeout=UPLOAD_TIMEOUT)
+    expect(summary).to_contain_text("3 uploaded")
+    expect(page.locator(".photo-card .status--succeeded")).to_have_count(
+        3, timeout=PIPELINE_TIMEOUT
+    )
+    assert sorted(traffic.asked_for()) == sorted(path.name for path in roll)
+    assert traffic.errors == []
+
+
 def test_photos_the_album_already_has_are_skipped_as_duplicates(
     page: Page, running_worker: None, tmp_path: Path
 ) -> None:
