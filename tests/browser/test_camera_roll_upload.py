@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 from playwright.sync_api import APIResponse, Page, Request, Response, Route, expect
 
@@ -115,11 +116,15 @@ def wait_until(page: Page, condition: Callable[[], bool], timeout_ms: int = UPLO
         page.evaluate("() => new Promise((frame) => requestAnimationFrame(frame))")
 
 
-def open_album(page: Page, email: str, name: str) -> Album:
+def open_album(
+    page: Page, email: str, name: str, *, wait_until: Literal["commit", "load"] = "load"
+) -> Album:
+    """A new user's new album, opened in the page: by default once its scripts have run (the
+    load event); with "commit", as soon as the page starts to arrive."""
     owner = make_user(email)
     album = Album.objects.create(owner=owner, name=name)
     log_in(page, owner)
-    page.goto(f"/albums/{album.pk}/")
+    page.goto(f"/albums/{album.pk}/", wait_until=wait_until)
     return album
 
 
@@ -168,9 +173,6 @@ def test_files_chosen_while_the_uploader_is_still_loading_go_up_once_it_has(
     page: Page, running_worker: None, tmp_path: Path
 ) -> None:
     roll = camera_roll(tmp_path / "roll", 3)
-    owner = make_user("omar@example.com")
-    album = Album.objects.create(owner=owner, name="Slow connection")
-    log_in(page, owner)
     traffic = Traffic(page)
     held: list[Route] = []
 
@@ -178,8 +180,7 @@ def test_files_chosen_while_the_uploader_is_still_loading_go_up_once_it_has(
         held.append(route)  # the script arrives when the test lets it
 
     page.route("**/js/uploader.js", hold)
-
-    page.goto(f"/albums/{album.pk}/", wait_until="commit")
+    open_album(page, "omar@example.com", "Slow connection", wait_until="commit")
     page.set_input_files("#photo-files", names(roll))
     wait_until(page, lambda: len(held) == 1)
     # The files' `change` has come and gone with nobody listening.
